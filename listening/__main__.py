@@ -1,0 +1,5 @@
+"""``python -m listening``."""
+
+from listening.cli import main
+
+main()

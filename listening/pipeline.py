@@ -1,0 +1,166 @@
+"""The one path every mention takes, whatever its source.
+
+normalise (clean text, UTC time) -> match brands -> stable id -> tag -> bulk upsert.
+Spiders and ``listening import`` only parse; they hand ``RawMention``s to a
+``Pipeline``, which works in batches so that tagging and writes are amortised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Callable, Iterable
+
+from listening.config import Config
+from listening.matching import BrandMatcher
+from listening.models import RawMention
+from listening.store import Store
+from listening.store.mentions import WriteCounts
+from listening.tagging import Tagger
+from listening.timeparse import parse_time
+
+MAX_TEXT_CHARS = 100_000
+_SPACE = re.compile(r"\s+")
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+
+
+@dataclass
+class IngestCounts:
+    """What a run did: read = matched + unmatched + rejected; matched = new + updated + unchanged + duplicates."""
+
+    read: int = 0
+    matched: int = 0
+    unmatched: int = 0
+    rejected: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def clean_text(text: str) -> str:
+    """Unescape HTML entities, drop control characters and fold white space."""
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> U+FFFD
+    text = html.unescape(html.unescape(text)) if "&" in text else text
+    text = unicodedata.normalize("NFC", text.translate(_CONTROL))
+    return _SPACE.sub(" ", text).strip()[:MAX_TEXT_CHARS]
+
+
+def mention_id(source: str, external_id: str | None, url: str | None, text: str) -> str:
+    """Stable across re-collection: the source's own id, else the URL, else the text."""
+    key = external_id or (url and url.split("#")[0]) or text
+    return hashlib.sha1(f"{source}\x00{key}".encode()).hexdigest()[:24]
+
+
+class Pipeline:
+    """Buffers raw mentions and writes them in batches; counts everything it sees."""
+
+    def __init__(self, store: Store, config: Config, *, run_id: str | None = None,
+                 batch_size: int = 1000, tagger: Tagger | None = None,
+                 matcher: BrandMatcher | None = None,
+                 on_batch: Callable[[int], None] | None = None):
+        self.store = store
+        self.run_id = run_id
+        self.batch_size = batch_size
+        self.tagger = tagger or Tagger(config)
+        self.matcher = matcher or BrandMatcher(config.brands)
+        self.on_batch = on_batch
+        self.counts = IngestCounts()
+        self._buffer: list[dict] = []
+
+    def run(self, raws: Iterable[RawMention]) -> IngestCounts:
+        """Process every raw mention, then flush."""
+        for raw in raws:
+            self.add(raw)
+        self.flush()
+        return self.counts
+
+    def add(self, raw: RawMention) -> None:
+        """Normalise and match one mention; it is written with its batch."""
+        self.counts.read += 1
+        doc = self._normalise(raw)
+        if doc is None:
+            self.counts.rejected += 1
+            return
+        hits = self.matcher.matched_terms(
+            doc["text"], source=doc["source"], lang=doc["lang"],
+            author=doc["author"], title=doc["title"])
+        if not hits:
+            self.counts.unmatched += 1
+            return
+        self.counts.matched += 1
+        doc["brands"] = sorted(hits)
+        doc["matched_terms"] = hits
+        self._buffer.append(doc)
+        if len(self._buffer) >= self.batch_size:
+            self.flush()
+
+    def reject(self) -> None:
+        """Count an item that failed before it became a RawMention."""
+        self.counts.read += 1
+        self.counts.rejected += 1
+
+    def flush(self) -> None:
+        """Tag and write the buffered mentions."""
+        if not self._buffer:
+            return
+        batch, self._buffer = self._buffer, []
+        for doc, tags in zip(batch, self.tagger.tag_many([d["text"] for d in batch])):
+            doc["sentiment"] = tags.sentiment.model_dump()
+            doc["issues"] = tags.issues
+            doc["intent"] = tags.intent
+            doc["lang"] = doc["lang"] or tags.lang
+            doc["fingerprint"] = _fingerprint(doc)
+        written: WriteCounts = self.store.mentions.upsert_batch(batch)
+        self.counts.new += written.new
+        self.counts.updated += written.updated
+        self.counts.unchanged += written.unchanged
+        self.counts.duplicates += written.duplicates
+        if self.on_batch:
+            self.on_batch(len(batch))
+
+    def _normalise(self, raw: RawMention) -> dict | None:
+        text = clean_text(raw.text or "")
+        title = clean_text(raw.title) if raw.title else None
+        if not text and not title:
+            return None
+        now = datetime.now(timezone.utc)
+        published = parse_time(raw.published_at, now=now)
+        doc = {
+            "_id": mention_id(raw.source, raw.external_id, raw.url, text),
+            "source": raw.source,
+            "source_kind": raw.source_kind,
+            "external_id": raw.external_id,
+            "url": raw.url,
+            "author": clean_text(raw.author) if raw.author else None,
+            "title": title,
+            "text": text or title,
+            "published_at": published or now,
+            "date_estimated": published is None,
+            "collected_at": now,
+            "first_collected_at": now,
+            "lang": raw.lang,
+            "run_id": self.run_id,
+        }
+        if raw.labels:
+            doc["labels"] = raw.labels
+        if raw.extra:
+            doc["extra"] = raw.extra
+        return doc
+
+
+def _fingerprint(doc: dict) -> str:
+    """What, if it changes, makes a re-collected mention worth writing again."""
+    keys = ("text", "title", "author", "url", "brands", "issues", "intent", "lang", "labels")
+    material = {k: doc.get(k) for k in keys}
+    material["published_at"] = doc["published_at"].isoformat() if not doc["date_estimated"] else None
+    material["sentiment"] = (doc["sentiment"]["label"], round(doc["sentiment"]["compound"], 3))
+    return hashlib.sha1(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()

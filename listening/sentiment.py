@@ -1,0 +1,292 @@
+"""Sentiment of a mention: VADER tuned for customer talk, with no labelled data needed.
+
+Social text is normalised first (HTML entities, @handles, URLs, hashtags split into
+words, elongations), then scored by VADER whose lexicon is extended with the
+customer-service words and phrases of ``lexicon.yaml`` plus any from the config.
+Mentions confidently in another language are labelled neutral with
+``method="unscored"``: VADER's lexicon is English and we do not pretend otherwise.
+
+    >>> score("Flight delayed 3 hours and still on hold").label
+    'negative'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import yaml
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from listening import language
+from listening.models import Sentiment
+
+POSITIVE_THRESHOLD = 0.05
+NEGATIVE_THRESHOLD = -0.05
+LEXICON_FILE = Path(__file__).with_name("lexicon.yaml")
+# VADER is quadratic in text length (100 KB takes ~20 s): long texts are scored in
+# chunks, and only the first and last ones (openings and conclusions carry the tone).
+CHUNK_CHARS = 1000
+MAX_CHUNKS = 4
+SCORED_LANGS = (None, "en")
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.I)
+_HANDLE = re.compile(r"(?<![\w@])@\w+")
+_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)")
+_ELONGATED = re.compile(r"\b\w*?([^\W\d_])\1{2,}\w*\b")
+_REPEAT = re.compile(r"([^\W\d_])\1{2,}")
+_SPACE = re.compile(r"\s+")
+# "waited 3 hours", "45 min on hold": a duration beside waiting is a complaint, while
+# "battery lasts 10 hours" is not, so durations count only next to a waiting word.
+_DURATION = re.compile(r"\b\d+\+?\s*(?:hours?|hrs?|h|mins?|minutes|days)\b", re.I)
+_WAITING = re.compile(r"\b(?:wait\w*|hold|delay\w*|late|stuck|sitting|sat|still|stranded)\b", re.I)
+LONG_WAIT = "long_wait"
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+# The airline tweets' curators replaced "cancel" and "late" inside words with these
+# (so "Cancelled Flightled", "Late Flightr"): put the original words back.
+_QUIRK = re.compile(r"Cancelled Flight|Late Flight")
+_QUIRK_WORD = {"Cancelled Flight": "cancel", "Late Flight": "late"}
+
+
+def as_text(text: object) -> str:
+    """Any input as a clean ``str``: None -> "", bytes decoded, lone surrogates replaced."""
+    if text is None:
+        return ""
+    if isinstance(text, (bytes, bytearray)):
+        return bytes(text).decode("utf-8", "replace")
+    if not isinstance(text, str):
+        text = str(text)
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+@lru_cache(maxsize=4096)
+def split_hashtag(tag: str) -> str:
+    """``NeverAgain`` -> ``Never Again``; ``neveragain`` -> ``never again`` (wordsegment)."""
+    if _CAMEL.search(tag):
+        return _CAMEL.sub(" ", tag)
+    if 6 <= len(tag) <= 30 and tag.isalpha():
+        return " ".join(_segment(tag.lower()))
+    return tag
+
+
+def _segment(word: str) -> list[str]:
+    import wordsegment
+
+    if not wordsegment.UNIGRAMS:
+        wordsegment.load()
+    return wordsegment.segment(word) or [word]
+
+
+def normalise(text: object) -> str:
+    """Social text as plain words: what every tagger reads."""
+    text = as_text(text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = text.translate(_QUOTES)
+    if "Flight" in text:
+        text = _QUIRK.sub(lambda m: _QUIRK_WORD[m.group(0)], text)
+    if "/" in text or "www" in text:
+        text = _URL.sub(" ", text)
+    if "@" in text:
+        text = _HANDLE.sub(" ", text)
+    if "#" in text:
+        text = _HASHTAG.sub(lambda m: split_hashtag(m.group(1)), text)
+    return _SPACE.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=1)
+def builtin_lexicon() -> tuple[dict[str, float], dict[str, float]]:
+    """(words, phrases) of the shipped customer-service lexicon."""
+    data = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
+    return dict(data.get("words") or {}), dict(data.get("phrases") or {})
+
+
+@lru_cache(maxsize=1)
+def _base_analyzer() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()
+
+
+def bare_vader(text: object) -> Sentiment:
+    """Plain VADER at its default thresholds: the baseline we measure against."""
+    scores = _base_analyzer().polarity_scores(as_text(text))
+    return Sentiment(**scores, label=label_for(scores["compound"]), method="vader")
+
+
+def label_for(compound: float, positive: float = POSITIVE_THRESHOLD,
+              negative: float = NEGATIVE_THRESHOLD) -> str:
+    if compound >= positive:
+        return "positive"
+    if compound <= negative:
+        return "negative"
+    return "neutral"
+
+
+# Courtesy is not praise: "thanks", "please", "hope" beside a complaint or inside a
+# request say nothing good about the service, so they count for little there.
+COURTESY = frozenset("""thanks thank thx ty please pls plz appreciate appreciated help hope
+hoping wish like want welcome sure ok okay yes kind care free love glad""".split())
+COMPLAINT_VALENCE = -1.0
+QUESTION_MARK = "q_mark"  # appended by Scorer.prepare to texts that ask something
+COURTESY_FACTOR = 0.2
+_REQUEST = frozenset(("can you", "could you", "would you", "will you", "can i", "could i",
+                      "can we", "do you", "how do", "how can", "is there", "are there",
+                      "let me know", "any way", "is it", "are you"))
+
+
+class _ServiceAnalyzer(SentimentIntensityAnalyzer):
+    """VADER with the courtesy rule applied after its own 'but' rule."""
+
+    def __init__(self, lexicon: dict[str, float], emojis: dict[str, str]):
+        self.lexicon, self.emojis = lexicon, emojis
+
+    def _but_check(self, words, sentiments):  # type: ignore[override]
+        sentiments = SentimentIntensityAnalyzer._but_check(words, sentiments)
+        lowered = [w.lower() for w in words]
+        complaint = any(s <= COMPLAINT_VALENCE for s in sentiments)
+        request = complaint or QUESTION_MARK in lowered or any(f"{a} {b}" in _REQUEST for a, b in zip(lowered, lowered[1:]))
+        if request:
+            sentiments = [s * COURTESY_FACTOR if s > 0 and w in COURTESY else s
+                          for s, w in zip(sentiments, lowered)]
+        return sentiments
+
+
+class Scorer:
+    """VADER with the domain lexicon merged in, and its own thresholds."""
+
+    def __init__(self, *, positive_threshold: float = POSITIVE_THRESHOLD,
+                 negative_threshold: float = NEGATIVE_THRESHOLD,
+                 lexicon: Mapping[str, float] | None = None, domain: bool = True,
+                 neutral_words: Iterable[str] = ()):
+        self.positive_threshold = positive_threshold
+        self.negative_threshold = negative_threshold
+        self.domain = domain
+        words, phrases = builtin_lexicon() if domain else ({}, {})
+        words, phrases = dict(words), dict(phrases)
+        for entry, valence in (lexicon or {}).items():
+            (phrases if " " in entry.strip() else words)[entry.strip().lower()] = float(valence)
+        base = _base_analyzer()
+        # A brand's own name ("United") is not an opinion about it.
+        neutral = {w.lower(): 0.0 for w in neutral_words if w.lower() in base.lexicon}
+        merged = {**base.lexicon, **neutral, **{w.lower(): v for w, v in words.items()},
+                  **{_join(p): v for p, v in phrases.items()}}
+        self._analyzer = (_ServiceAnalyzer(merged, base.emojis) if domain
+                          else SentimentIntensityAnalyzer.__new__(SentimentIntensityAnalyzer))
+        self._analyzer.lexicon, self._analyzer.emojis = merged, base.emojis
+        ordered = sorted((p.lower() for p in phrases), key=len, reverse=True)
+        self._phrases = re.compile(
+            r"(?<!\w)(?:" + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered) + r")(?!\w)",
+            re.I) if ordered else None
+
+    def prepare(self, text: object) -> str:
+        """Normalised text with elongations undone and phrases joined into tokens."""
+        text = normalise(text)
+        if self.domain and _DURATION.search(text) and _WAITING.search(text):
+            text = _DURATION.sub(lambda m: f"{m.group(0)} {LONG_WAIT}", text)
+        if _REPEAT.search(text):
+            text = _ELONGATED.sub(self._unelongate, text)
+        if self._phrases is not None:
+            text = self._phrases.sub(lambda m: _join(m.group(0)), text)
+        if self.domain and "?" in text:
+            text = f"{text} {QUESTION_MARK}"
+        return text
+
+    def _unelongate(self, match: re.Match) -> str:
+        word = match.group(0)
+        two = _REPEAT.sub(r"\1\1", word)
+        one = _REPEAT.sub(r"\1", word)
+        lexicon = self._analyzer.lexicon
+        if two.lower() in lexicon or one.lower() not in lexicon:
+            return two
+        return one
+
+    def polarity(self, text: object) -> dict[str, float]:
+        """VADER's four scores for one text; long texts are scored in chunks."""
+        prepared = self.prepare(text)
+        if len(prepared) <= CHUNK_CHARS:
+            return self._analyzer.polarity_scores(prepared)
+        chunks = _chunks(prepared)
+        scored = [self._analyzer.polarity_scores(chunk) for chunk in chunks]
+        weights = [len(chunk) for chunk in chunks]
+        total = sum(weights)
+        return {key: sum(s[key] * w for s, w in zip(scored, weights)) / total
+                for key in ("neg", "neu", "pos", "compound")}
+
+    def score(self, text: object, lang: str | None = "detect") -> Sentiment:
+        """Score one text; ``lang`` skips detection when the caller knows it."""
+        if lang == "detect":
+            lang = language.detect(as_text(text))
+        if lang not in SCORED_LANGS:
+            return unscored()
+        scores = self.polarity(text)
+        return Sentiment(**scores, method="lexicon", label=label_for(
+            scores["compound"], self.positive_threshold, self.negative_threshold))
+
+    def score_many(self, texts: Iterable[object],
+                   langs: Sequence[str | None] | None = None) -> list[Sentiment]:
+        texts = list(texts)
+        if langs is None:
+            langs = language.detect_many(as_text(t) for t in texts)
+        return [self.score(text, lang) for text, lang in zip(texts, langs)]
+
+
+def unscored() -> Sentiment:
+    """What we say about text we cannot read: neutral, and marked as not scored."""
+    return Sentiment(compound=0.0, pos=0.0, neu=1.0, neg=0.0, label="neutral", method="unscored")
+
+
+def _join(phrase: str) -> str:
+    return "_".join(phrase.lower().split())
+
+
+def _chunks(text: str) -> list[str]:
+    """Up to MAX_CHUNKS word-aligned chunks: the first ones and the last one."""
+    pieces, start = [], 0
+    while start < len(text):
+        end = min(start + CHUNK_CHARS, len(text))
+        if end < len(text):
+            space = text.rfind(" ", start + CHUNK_CHARS // 2, end)
+            end = space if space > 0 else end
+        pieces.append(text[start:end])
+        start = end
+    if len(pieces) > MAX_CHUNKS:
+        pieces = pieces[:MAX_CHUNKS - 1] + pieces[-1:]
+    return pieces
+
+
+@lru_cache(maxsize=16)
+def _scorer(positive: float, negative: float, lexicon: tuple[tuple[str, float], ...],
+            neutral_words: frozenset[str]) -> Scorer:
+    return Scorer(positive_threshold=positive, negative_threshold=negative,
+                  lexicon=dict(lexicon), neutral_words=neutral_words)
+
+
+def brand_words(config) -> frozenset[str]:
+    """The words of every brand's name, terms and handles."""
+    words = set()
+    for brand in config.brands:
+        for term in (brand.name, *brand.terms, *brand.handles):
+            words.update(re.findall(r"[^\W\d_]+", term.lower()))
+    return frozenset(words)
+
+
+def scorer_for(config=None) -> Scorer:
+    """The (cached) scorer of a ``listening.config.Config``; the defaults without one."""
+    if config is None:
+        return _scorer(POSITIVE_THRESHOLD, NEGATIVE_THRESHOLD, (), frozenset())
+    section = config.sentiment
+    return _scorer(section.positive_threshold, section.negative_threshold,
+                   tuple(sorted(section.lexicon.items())), brand_words(config))
+
+
+def score(text: object) -> Sentiment:
+    """Score one text with the default scorer."""
+    return scorer_for().score(text)
+
+
+def score_many(texts: Iterable[object]) -> list[Sentiment]:
+    """Score a batch of texts with the default scorer."""
+    return scorer_for().score_many(texts)

@@ -1,0 +1,202 @@
+"""Share of search (a brand's search volume over its category's) and share of voice beside it.
+
+Share of search tracks and leads market share (Binet, IPA). Each brand's volume is
+on its category's stitched scale with a band ``lo..hi``; a share's band takes the
+worst case: ``lo_i / (lo_i + sum hi_others)`` .. ``hi_i / (hi_i + sum lo_others)``.
+Smoothing is a trailing rolling mean (default 12 buckets monthly, 4 weekly, 7 daily);
+partial buckets (the week still running) are flagged and kept out of every window.
+
+    share_of_search(store, config, since=..., until=...)  -> {brand: fraction or None}
+    share_series(store, category)                          -> rows for the dashboard
+    voice_vs_search(store, config, since=..., until=...)   -> per brand SOV, SOS and gap
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+import numpy as np
+
+STEP = {"HOUR": timedelta(hours=1), "DAY": timedelta(days=1), "WEEK": timedelta(days=7),
+        "MONTH": timedelta(days=31)}
+DEFAULT_WINDOW = {"MONTH": 12, "WEEK": 4, "DAY": 7, "HOUR": 24}
+Smoothing = Literal["auto", "none"] | int
+
+
+def shares(value: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shares per column (items x buckets) and their worst-case bands; NaN where all are 0."""
+    value, lo, hi = (np.asarray(a, dtype=float) for a in (value, lo, hi))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = value / value.sum(axis=0)
+        share_lo = lo / (lo + (hi.sum(axis=0) - hi))
+        share_hi = hi / (hi + (lo.sum(axis=0) - lo))
+    return share, np.nan_to_num(share_lo, nan=0.0), np.nan_to_num(share_hi, nan=1.0)
+
+
+def window_for(resolution: str, smoothing: Smoothing = "auto") -> int:
+    """Buckets per rolling window: 1 means no smoothing."""
+    if smoothing == "none":
+        return 1
+    if smoothing == "auto":
+        return DEFAULT_WINDOW.get(resolution, 1)
+    return max(1, int(smoothing))
+
+
+def smooth(rows: np.ndarray, window: int, partial: list[bool] | np.ndarray) -> np.ndarray:
+    """Trailing rolling mean over complete buckets; partial buckets come out NaN."""
+    rows = np.asarray(rows, dtype=float)
+    partial = np.asarray(partial, dtype=bool)
+    if window <= 1:
+        out = rows.copy()
+        out[..., partial] = np.nan
+        return out
+    out = np.full_like(rows, np.nan)
+    complete = np.flatnonzero(~partial)
+    for pos, t in enumerate(complete):
+        span = complete[max(0, pos - window + 1):pos + 1]
+        out[..., t] = rows[..., span].mean(axis=-1)
+    return out
+
+
+def _matrix(points: list[dict]) -> tuple[list[str], list[datetime], dict[str, np.ndarray], list[bool], dict]:
+    """search_volume docs -> terms, dates, {value, lo, hi} arrays (terms x dates), partial flags."""
+    terms = sorted({p["term"] for p in points})
+    dates = sorted({p["date"] for p in points})
+    ti, di = {t: i for i, t in enumerate(terms)}, {d: j for j, d in enumerate(dates)}
+    arrays = {k: np.full((len(terms), len(dates)), np.nan) for k in ("value", "lo", "hi")}
+    partial = [False] * len(dates)
+    brands = {}
+    for p in points:
+        i, j = ti[p["term"]], di[p["date"]]
+        brands[p["term"]] = p.get("brand", p["term"])
+        for k in arrays:
+            arrays[k][i, j] = np.nan if p.get(k) is None else p[k]
+        partial[j] = partial[j] or bool(p.get("is_partial"))
+    # a bucket without every term cannot give shares
+    complete = ~np.isnan(arrays["value"]).any(axis=0) if terms else np.array([], dtype=bool)
+    keep = np.flatnonzero(complete)
+    return (terms, [dates[j] for j in keep], {k: a[:, keep] for k, a in arrays.items()},
+            [partial[j] for j in keep], brands)
+
+
+def _latest(store, category: str, geo: str | None, scope: str = "geo") -> tuple[list[dict], str]:
+    """The category's points of its most recent collection resolution."""
+    points = [p for p in store.trends.points(category=category, geo=geo) if p.get("scope", "geo") == scope]
+    if not points:
+        return [], ""
+    newest = max(points, key=lambda p: p["fetched_at"])
+    resolution = newest.get("resolution", "")
+    return [p for p in points if p.get("resolution", "") == resolution], resolution
+
+
+def share_series(store, category: str, *, geo: str | None = None, smoothing: Smoothing = "auto",
+                 since: datetime | None = None, until: datetime | None = None,
+                 scope: str = "geo") -> list[dict]:
+    """One row per brand and bucket: volume and share with bands, raw and smoothed.
+
+    Row keys: date, term, brand, geo, is_partial, volume, volume_lo, volume_hi,
+    share, share_lo, share_hi, smoothed_share, smoothed_lo, smoothed_hi, window.
+    ``smoothed_*`` is None for partial buckets.
+    """
+    points, resolution = _latest(store, category, geo, scope)
+    if scope == "regions":
+        return _region_rows(points, resolution)
+    terms, dates, a, partial, brands = _matrix(points)
+    if not terms or not dates:
+        return []
+    share, share_lo, share_hi = shares(a["value"], a["lo"], a["hi"])
+    window = window_for(resolution, smoothing)
+    sm = {k: smooth(a[k], window, partial) for k in ("value", "lo", "hi")}
+    s_share, s_lo, s_hi = shares(sm["value"], sm["lo"], sm["hi"])
+    geo_of = {p["term"]: p["geo"] for p in points}
+    rows = []
+    for j, date in enumerate(dates):
+        if (since and date < since) or (until and date >= until):
+            continue
+        for i, term in enumerate(terms):
+            rows.append({
+                "date": date, "term": term, "brand": brands[term], "geo": geo_of[term],
+                "is_partial": partial[j], "volume": _f(a["value"][i, j]), "volume_lo": _f(a["lo"][i, j]),
+                "volume_hi": _f(a["hi"][i, j]), "share": _f(share[i, j]), "share_lo": _f(share_lo[i, j]),
+                "share_hi": _f(share_hi[i, j]), "smoothed_share": _f(s_share[i, j]),
+                "smoothed_lo": None if partial[j] else _f(s_lo[i, j]),
+                "smoothed_hi": None if partial[j] else _f(s_hi[i, j]), "window": window})
+    return rows
+
+
+def _region_rows(points: list[dict], resolution: str) -> list[dict]:
+    """Regions on one scale: volumes per (term, region) and share within each region."""
+    rows = []
+    for region in sorted({p["geo"] for p in points}):
+        terms, dates, a, partial, brands = _matrix([p for p in points if p["geo"] == region])
+        share, lo, hi = shares(a["value"], a["lo"], a["hi"])
+        for j, date in enumerate(dates):
+            for i, term in enumerate(terms):
+                rows.append({"date": date, "term": term, "brand": brands[term], "geo": region,
+                             "is_partial": partial[j], "volume": _f(a["value"][i, j]),
+                             "volume_lo": _f(a["lo"][i, j]), "volume_hi": _f(a["hi"][i, j]),
+                             "share": _f(share[i, j]), "share_lo": _f(lo[i, j]), "share_hi": _f(hi[i, j]),
+                             "resolution": resolution})
+    return rows
+
+
+def period_share(store, category: str, *, since: datetime | None = None, until: datetime | None = None,
+                 geo: str | None = None) -> dict[str, dict]:
+    """Share of search per brand over the buckets overlapping ``[since, until)``.
+
+    Returns ``{brand: {"share", "share_lo", "share_hi", "buckets", "term"}}``; partial
+    buckets are left out. Empty when the category has no data in the period.
+    """
+    points, resolution = _latest(store, category, geo)
+    terms, dates, a, partial, brands = _matrix(points)
+    step = STEP.get(resolution, timedelta(0))
+    keep = [j for j, d in enumerate(dates) if not partial[j]
+            and (until is None or d < until) and (since is None or d + step > since)]
+    if not terms or not keep:
+        return {}
+    total = {k: a[k][:, keep].sum(axis=1, keepdims=True) for k in ("value", "lo", "hi")}
+    share, lo, hi = shares(total["value"], total["lo"], total["hi"])
+    return {brands[t]: {"term": t, "share": _f(share[i, 0]), "share_lo": _f(lo[i, 0]),
+                        "share_hi": _f(hi[i, 0]), "buckets": len(keep)} for i, t in enumerate(terms)}
+
+
+def share_of_search(store, config, *, since: datetime | None = None,
+                    until: datetime | None = None) -> dict[str, float | None]:
+    """``report --json``: each configured brand's share of search in its category, or None."""
+    out: dict[str, float | None] = {b.name: None for b in config.brands}
+    for category in {b.category for b in config.brands}:
+        found = period_share(store, category, since=since, until=until, geo=config.trends.geo)
+        for brand in config.brands:
+            if brand.category == category and brand.name in found:
+                out[brand.name] = found[brand.name]["share"]
+    return out
+
+
+def voice_vs_search(store, config, *, since: datetime | None = None,
+                    until: datetime | None = None) -> list[dict]:
+    """Per brand: share of voice (mentions) beside share of search, and the gap, in its category.
+
+    ``gap = share_of_voice - share_of_search``: positive means the brand is talked
+    about more than it is searched for. None where either side has no data.
+    """
+    counts = {r["brand"]: r["count"] for r in store.mentions.totals(by=("brand",), since=since, until=until)}
+    rows = []
+    for category in sorted({b.category for b in config.brands}):
+        brands = [b for b in config.brands if b.category == category]
+        total = sum(counts.get(b.name, 0) for b in brands)
+        search = period_share(store, category, since=since, until=until, geo=config.trends.geo)
+        for brand in brands:
+            sov = counts.get(brand.name, 0) / total if total else None
+            sos = search.get(brand.name, {})
+            share = sos.get("share")
+            rows.append({"brand": brand.name, "category": category, "mentions": counts.get(brand.name, 0),
+                         "share_of_voice": sov, "share_of_search": share,
+                         "share_of_search_lo": sos.get("share_lo"), "share_of_search_hi": sos.get("share_hi"),
+                         "gap": None if sov is None or share is None else sov - share})
+    return rows
+
+
+def _f(x) -> float | None:
+    x = float(x)
+    return None if np.isnan(x) else x

@@ -1,0 +1,61 @@
+"""The one place that talks to MongoDB.
+
+``Store.connect()`` uses ``MONGO_URI`` when it is set (a real MongoDB), else the
+embedded SecantusDB server of the data folder. Each concern has a small repository
+object on the store (``store.mentions``, ``store.runs``, ...); callers never see
+pymongo, only plain dicts, dataclasses and our own errors.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from listening.store.alerts import AlertRepo
+from listening.store.embedded import embedded_uri
+from listening.store.feed import FeedRepo
+from listening.store.mentions import MentionRepo
+from listening.store.runs import RunRepo
+from listening.store.sources import SourceStateRepo
+from listening.store.trends import TrendsRepo
+
+DEFAULT_DB = "listening"
+
+__all__ = ["Store"]
+
+
+class Store:
+    """A connection to one database, with a repository per concern."""
+
+    def __init__(self, client: MongoClient, db_name: str = DEFAULT_DB):
+        self.client = client
+        self.db: Database = client[db_name]
+        self.mentions = MentionRepo(self.db)
+        self.feed = FeedRepo(self.db, self.mentions)
+        self.runs = RunRepo(self.db)
+        self.trends = TrendsRepo(self.db)
+        self.alerts = AlertRepo(self.db)
+        self.sources = SourceStateRepo(self.db)
+
+    @classmethod
+    def connect(cls, uri: str | None = None, db_name: str | None = None) -> "Store":
+        """Connect to ``uri``, else ``MONGO_URI``, else the embedded default store."""
+        uri = uri or os.environ.get("MONGO_URI") or embedded_uri()
+        client: MongoClient = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=30_000)
+        store = cls(client, db_name or os.environ.get("LISTENING_DB") or DEFAULT_DB)
+        store.ensure_indexes()
+        return store
+
+    def ensure_indexes(self) -> None:
+        """Create every collection's indexes (idempotent)."""
+        for repo in (self.mentions, self.runs, self.alerts, self.trends, self.sources, self.feed):
+            repo.ensure_indexes()
+
+    def drop(self) -> None:
+        """Delete the whole database (tests and ``listening reset``)."""
+        self.client.drop_database(self.db.name)
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,154 @@
+"""The embedded default store: one SecantusDB server process per data folder.
+
+SecantusDB is GPL-2.0-only, so it only ever runs as a separate process
+(``python -m secantus``); nothing here imports it. The first of our processes to
+need the store starts the server and publishes its address in ``DATA/secantus.json``;
+every other process (app, scheduler, crawler, CLI) reuses it. A stale file or a dead
+server is detected by a ping and replaced, under a file lock so two processes never
+start two servers on one folder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+LISTENING_LINE = re.compile(r"listening on ([\d.]+):(\d+)")
+START_TIMEOUT_S = 60.0
+
+
+class EmbeddedStoreError(RuntimeError):
+    """The embedded server could not be started or reached."""
+
+
+def data_dir() -> Path:
+    """``$LISTENING_DATA`` when set, else ``./data`` under the working directory."""
+    return Path(os.environ.get("LISTENING_DATA") or Path.cwd() / "data").resolve()
+
+
+def embedded_uri(folder: Path | None = None) -> str:
+    """The URI of the folder's running server, starting one if there is none."""
+    folder = folder or data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with _locked(folder / "secantus.lock"):
+        info = _read_info(folder) or {}
+        if info.get("uri") and ping(info["uri"]):
+            return info["uri"]
+        if info.get("pid"):
+            _terminate(int(info["pid"]))  # alive but not answering: it holds the files
+        return _start(folder)
+
+
+def stop(folder: Path | None = None) -> bool:
+    """Stop the folder's server; True when one was running."""
+    folder = folder or data_dir()
+    info = _read_info(folder)
+    if not info:
+        return False
+    _terminate(int(info["pid"]))
+    (folder / "secantus.json").unlink(missing_ok=True)
+    return True
+
+
+def start_server(storage_path: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """Start a server detached from our process group; return it and its URI."""
+    log = open(log_path, "w", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", "0",
+         "--storage-path", storage_path],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    log.close()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        match = LISTENING_LINE.search(log_path.read_text(encoding="utf-8", errors="replace"))
+        if match:
+            return proc, f"mongodb://{match[1]}:{match[2]}/?directConnection=true"
+        if proc.poll() is not None:
+            raise EmbeddedStoreError(
+                f"the embedded store exited with code {proc.returncode}; see {log_path}")
+        time.sleep(0.05)
+    proc.kill()
+    raise EmbeddedStoreError(f"the embedded store did not start in {START_TIMEOUT_S:.0f}s; see {log_path}")
+
+
+def ping(uri: str, timeout_ms: int = 1500) -> bool:
+    """True when a server answers at ``uri``."""
+    client: MongoClient = MongoClient(uri, serverSelectionTimeoutMS=timeout_ms)
+    try:
+        client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
+
+
+def _start(folder: Path) -> str:
+    proc, uri = start_server(str(folder / "db"), folder / "secantus.log")
+    (folder / "secantus.json").write_text(
+        json.dumps({"pid": proc.pid, "uri": uri}), encoding="utf-8")
+    return uri
+
+
+def _terminate(pid: int, grace_s: float = 20.0) -> None:
+    """Stop a server and wait until it is gone, so its files are free again."""
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return False  # our own child, now reaped
+    except ChildProcessError:
+        pass  # not our child: ask the kernel
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return _state(pid) != "Z"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
+def _read_info(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / "secantus.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@contextmanager
+def _locked(path: Path):
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,169 @@
+"""Mentions and their hourly rollups (``mention_stats``).
+
+A mention's ``_id`` is a stable hash, so re-collecting an item finds it again. Writes
+come in batches: one ``$in`` lookup tells new from known mentions, new ones go in with
+one ``insert_many``, changed ones with one ``bulk_write``; unchanged ones cost nothing.
+The rollups move by the difference only, summed per key within the batch, so a re-run
+never double counts and a re-tagged mention moves from its old cell to its new one.
+
+A rollup cell is (brand, issue, sentiment label, source, hour) -> count. The issue
+``"*"`` cell counts every mention of the brand once, whatever its issues; the other
+cells count mentions per issue (a mention with two issues is in both).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Iterator
+
+from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError
+
+ALL_ISSUES = "*"
+_ROLLUP_FIELDS = {"brands": 1, "issues": 1, "sentiment.label": 1, "source": 1,
+                  "published_at": 1, "fingerprint": 1}
+
+
+@dataclass
+class WriteCounts:
+    """What one batch did to the store."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0  # the same mention twice in one batch: the last one stands
+
+
+def rollup_keys(doc: dict) -> Iterator[tuple[str, str, str, str, datetime]]:
+    """The rollup cells a mention counts in."""
+    hour = doc["published_at"].replace(minute=0, second=0, microsecond=0)
+    label = (doc.get("sentiment") or {}).get("label", "neutral")
+    source = doc["source"]
+    for brand in doc.get("brands") or ():
+        for issue in (ALL_ISSUES, *(doc.get("issues") or ())):
+            yield brand, issue, label, source, hour
+
+
+class MentionRepo:
+    """``mentions`` and ``mention_stats``."""
+
+    def __init__(self, db: Database):
+        self.collection = db["mentions"]
+        self.stats = db["mention_stats"]
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("published_at", DESCENDING)])
+        self.collection.create_index([("brands", ASCENDING), ("published_at", DESCENDING)])
+        self.collection.create_index([("issues", ASCENDING), ("published_at", DESCENDING)])
+        self.collection.create_index([("source", ASCENDING), ("published_at", DESCENDING)])
+        self.collection.create_index([("collected_at", DESCENDING)])
+        self.stats.create_index([("brand", ASCENDING), ("hour", ASCENDING)])
+        self.stats.create_index([("issue", ASCENDING), ("hour", ASCENDING)])
+        self.stats.create_index([("hour", ASCENDING)])
+
+    def upsert_batch(self, docs: list[dict]) -> WriteCounts:
+        """Insert new mentions, update changed ones, and move the rollups to match."""
+        if not docs:
+            return WriteCounts()
+        unique = list({doc["_id"]: doc for doc in docs}.values())
+        counts = WriteCounts(duplicates=len(docs) - len(unique))
+        docs = unique
+        known = {d["_id"]: d for d in self.collection.find(
+            {"_id": {"$in": [doc["_id"] for doc in docs]}}, _ROLLUP_FIELDS)}
+        deltas: Counter = Counter()
+        inserts, updates = [], []
+        for doc in docs:
+            old = known.get(doc["_id"])
+            if old is None:
+                inserts.append(InsertOne(doc))
+                counts.new += 1
+            elif old.get("fingerprint") == doc.get("fingerprint"):
+                counts.unchanged += 1
+                continue
+            else:
+                fields = {k: v for k, v in doc.items() if k not in ("_id", "first_collected_at")}
+                updates.append(UpdateOne({"_id": doc["_id"]}, {"$set": fields}))
+                counts.updated += 1
+                deltas.subtract(rollup_keys(old))
+            deltas.update(rollup_keys(doc))
+        self._write(inserts + updates)
+        self._apply_deltas(deltas)
+        return counts
+
+    def _write(self, ops: list) -> None:
+        if not ops:
+            return
+        try:
+            self.collection.bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:
+            # A concurrent writer inserted the same mention first: that one stands.
+            if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
+                raise
+
+    def _apply_deltas(self, deltas: Counter) -> None:
+        ops = [
+            UpdateOne(
+                {"_id": _stat_id(key)},
+                {"$inc": {"count": n},
+                 "$setOnInsert": dict(zip(("brand", "issue", "label", "source", "hour"), key))},
+                upsert=True)
+            for key, n in deltas.items() if n
+        ]
+        if ops:
+            self.stats.bulk_write(ops, ordered=False)
+
+    def rebuild_stats(self) -> int:
+        """Recount every rollup cell from ``mentions``; return the number of cells."""
+        self.stats.delete_many({})
+        totals: Counter = Counter()
+        for doc in self.collection.find({}, _ROLLUP_FIELDS, batch_size=5000):
+            totals.update(rollup_keys(doc))
+        self._apply_deltas(totals)
+        return len(totals)
+
+    def count(self) -> int:
+        return self.collection.estimated_document_count()
+
+    def count_between(self, since: datetime | None, until: datetime | None) -> int:
+        """Distinct mentions published in ``[since, until)`` (an indexed range count)."""
+        window = {op: t for op, t in (("$gte", since), ("$lt", until)) if t is not None}
+        return self.collection.count_documents({"published_at": window} if window else {})
+
+    def get(self, mention_id: str) -> dict | None:
+        return self.collection.find_one({"_id": mention_id})
+
+    def find_many(self, ids: Iterable[str]) -> list[dict]:
+        return list(self.collection.find({"_id": {"$in": list(ids)}}))
+
+    def totals(self, by: tuple[str, ...] = ("brand", "label"), *,
+               since: datetime | None = None, until: datetime | None = None,
+               issue: str | None = ALL_ISSUES, brands: list[str] | None = None) -> list[dict]:
+        """Rollup counts in ``[since, until)`` summed by the ``by`` fields, in the database.
+
+        ``issue="*"`` (the default) counts each mention once per brand; ``issue=None``
+        returns the per-issue cells (use ``by`` with ``"issue"``).
+        """
+        match: dict[str, Any] = {"issue": issue} if issue is not None else {"issue": {"$ne": ALL_ISSUES}}
+        window = {op: t for op, t in (("$gte", since), ("$lt", until)) if t is not None}
+        if window:
+            match["hour"] = window
+        if brands is not None:
+            match["brand"] = {"$in": list(brands)}
+        rows = self.stats.aggregate([
+            {"$match": match},
+            {"$group": {"_id": {f: f"${f}" for f in by}, "count": {"$sum": "$count"}}},
+        ])
+        return [{**row["_id"], "count": row["count"]} for row in rows]
+
+    def time_span(self) -> tuple[datetime, datetime] | None:
+        """The first and last rollup hours, or None when there are no mentions."""
+        first = self.stats.find_one({}, {"hour": 1}, sort=[("hour", ASCENDING)])
+        last = self.stats.find_one({}, {"hour": 1}, sort=[("hour", DESCENDING)])
+        return (first["hour"], last["hour"]) if first and last else None
+
+def _stat_id(key: tuple) -> str:
+    brand, issue, label, source, hour = key
+    return f"{brand}|{issue}|{label}|{source}|{hour:%Y-%m-%dT%H}"

@@ -1,0 +1,135 @@
+"""Google Trends in the store: ``search_volume``, the raw response cache, related
+queries and the 429 circuit breaker.
+
+``search_volume`` holds one document per (category, term, geo, Trends category,
+property, resolution, bucket date): re-collecting overwrites it, never duplicates it.
+``trends_cache`` keeps every raw answer keyed by its request, so asking again costs
+no request. ``trends_state`` holds the breaker, so the next run (and the dashboard)
+knows Google is blocking us and until when.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from pymongo import ASCENDING, DESCENDING, UpdateOne
+from pymongo.database import Database
+
+POINT_KEY = ("category", "scope", "term", "geo", "trends_category", "property", "resolution", "date")
+
+
+def point_id(doc: dict) -> str:
+    """The stable id of a search-volume point."""
+    parts = [doc.get(k, "") for k in POINT_KEY]
+    parts[-1] = parts[-1].strftime("%Y-%m-%dT%H")
+    return hashlib.sha1("|".join(str(p) for p in parts).encode()).hexdigest()[:24]
+
+
+class TrendsRepo:
+    """``search_volume``, ``trends_cache``, ``related_queries``, ``trends_state``."""
+
+    def __init__(self, db: Database):
+        self.volume = db["search_volume"]
+        self.cache = db["trends_cache"]
+        self.related = db["related_queries"]
+        self.state = db["trends_state"]
+
+    def ensure_indexes(self) -> None:
+        self.volume.create_index([("category", ASCENDING), ("date", ASCENDING)])
+        self.volume.create_index([("term", ASCENDING), ("date", ASCENDING)])
+        self.volume.create_index([("batch_id", ASCENDING)])
+        self.related.create_index([("term", ASCENDING), ("kind", ASCENDING), ("fetched_at", DESCENDING)])
+        self.related.create_index([("breakout", ASCENDING), ("fetched_at", DESCENDING)])
+        self.cache.create_index([("fetched_at", DESCENDING)])
+
+    # -- raw response cache (the backends' Cache protocol) --------------------------
+    def get(self, key: str) -> dict | None:
+        return self.cache.find_one({"_id": key})
+
+    def put(self, key: str, request: dict, responses: list[dict], source: str,
+            fetched_at: datetime | None = None) -> None:
+        self.cache.replace_one({"_id": key}, {
+            "_id": key, "request": request, "responses": responses, "source": source,
+            "fetched_at": fetched_at or datetime.now(timezone.utc)}, upsert=True)
+
+    def cached_requests(self) -> int:
+        return self.cache.count_documents({})
+
+    # -- search volume -----------------------------------------------------------
+    def upsert_points(self, docs: Iterable[dict]) -> dict[str, int]:
+        """Write points idempotently: new, updated (a value changed) and unchanged counts.
+
+        ``run_id`` is the run that first wrote the point; ``last_run_id`` is not kept, so
+        a re-run from the cache changes nothing.
+        """
+        ops = []
+        for doc in docs:
+            fields = {k: v for k, v in doc.items() if k not in ("_id", "run_id")}
+            ops.append(UpdateOne({"_id": point_id(doc)},
+                                 {"$set": fields, "$setOnInsert": {"run_id": doc.get("run_id")}},
+                                 upsert=True))
+        if not ops:
+            return {"new": 0, "updated": 0, "unchanged": 0}
+        result = self.volume.bulk_write(ops, ordered=False)
+        return {"new": result.upserted_count, "updated": result.modified_count,
+                "unchanged": result.matched_count - result.modified_count}
+
+    def points(self, *, category: str | None = None, terms: list[str] | None = None,
+               geo: str | None = None, since: datetime | None = None,
+               until: datetime | None = None, resolution: str | None = None) -> list[dict]:
+        """Points in ``[since, until)``, oldest first."""
+        query: dict[str, Any] = {}
+        if category is not None:
+            query["category"] = category
+        if terms is not None:
+            query["term"] = {"$in": list(terms)}
+        if geo is not None:
+            query["geo"] = geo
+        if resolution is not None:
+            query["resolution"] = resolution
+        window = {op: t for op, t in (("$gte", since), ("$lt", until)) if t is not None}
+        if window:
+            query["date"] = window
+        return list(self.volume.find(query).sort([("date", ASCENDING), ("term", ASCENDING)]))
+
+    def count(self, query: dict | None = None) -> int:
+        return self.volume.count_documents(query or {})
+
+    def categories(self) -> list[str]:
+        """The categories that have search volume."""
+        return sorted(self.volume.distinct("category"))
+
+    # -- related queries ---------------------------------------------------------
+    def upsert_related(self, rows: Iterable[dict]) -> int:
+        """Store related queries (latest answer per term, geo, timeframe, kind, query)."""
+        ops = []
+        for row in rows:
+            key = "|".join(str(row.get(k, "")) for k in ("term", "geo", "timeframe", "kind", "query"))
+            ops.append(UpdateOne({"_id": hashlib.sha1(key.encode()).hexdigest()[:24]},
+                                 {"$set": row}, upsert=True))
+        if ops:
+            self.related.bulk_write(ops, ordered=False)
+        return len(ops)
+
+    def rising(self, *, term: str | None = None, breakout_only: bool = False,
+               since: datetime | None = None, limit: int = 200) -> list[dict]:
+        """Rising related queries, biggest growth first (for issue alerts and the dashboard)."""
+        query: dict[str, Any] = {"kind": "rising"}
+        if term is not None:
+            query["term"] = term
+        if breakout_only:
+            query["breakout"] = True
+        if since is not None:
+            query["fetched_at"] = {"$gte": since}
+        return list(self.related.find(query).sort("value", DESCENDING).limit(limit))
+
+    # -- circuit breaker ---------------------------------------------------------
+    def breaker(self, key: str) -> dict | None:
+        return self.state.find_one({"_id": f"breaker:{key}"})
+
+    def save_breaker(self, key: str, state: dict) -> None:
+        self.state.replace_one({"_id": f"breaker:{key}"},
+                               {"_id": f"breaker:{key}", **state,
+                                "updated_at": datetime.now(timezone.utc)}, upsert=True)

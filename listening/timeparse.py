@@ -1,0 +1,80 @@
+"""Turn whatever a source says about time into an aware UTC datetime.
+
+Fast paths first (datetimes, epoch seconds or milliseconds, ISO 8601, RFC 822, the
+``2015-02-24 11:35:52 -0800`` style); dateparser only for the rest ("3/09/15 8:00am",
+"2 hours ago"), because it costs about a millisecond a call.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+import dateparser
+
+EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
+FUTURE_SLACK = timedelta(days=1)
+_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S%z", "%a %b %d %H:%M:%S %z %Y")
+_DATEPARSER_SETTINGS = {"TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True, "TO_TIMEZONE": "UTC"}
+
+
+def parse_time(value: object, *, now: datetime | None = None) -> datetime | None:
+    """An aware UTC datetime, or None when ``value`` is missing, unreadable or absurd.
+
+    Naive values are taken as UTC. Absurd means before 1990 or more than a day ahead.
+    """
+    parsed = _parse(value, now)
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    parsed = parsed.astimezone(timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    if not EARLIEST <= parsed <= now + FUTURE_SLACK:
+        return None
+    return parsed
+
+
+def _parse(value: object, now: datetime | None) -> datetime | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, (int, float)):
+        return _from_epoch(float(value))
+    text = str(value).strip()
+    if not text or len(text) > 100:
+        return None
+    try:
+        return _from_epoch(float(text))
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        pass
+    settings = dict(_DATEPARSER_SETTINGS)
+    if now is not None:
+        settings["RELATIVE_BASE"] = now.astimezone(timezone.utc).replace(tzinfo=None)
+    return dateparser.parse(text, settings=settings)
+
+
+def _from_epoch(number: float) -> datetime | None:
+    """Epoch seconds, or milliseconds when the number is too large for seconds."""
+    if number != number or number <= 0:  # NaN or non-positive
+        return None
+    if number > 1e11:
+        number /= 1000.0
+    try:
+        return datetime.fromtimestamp(number, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -1,0 +1,220 @@
+"""``listening trends``: fetch, stitch and store search volume for every category.
+
+A category is a competitor set: the configured brands sharing a ``category``, plus
+the search-only categories of ``trends.search_only``. Each category is stitched onto
+one scale and written whole, so its shares never mix two scales. A run that meets an
+open breaker stops asking, records where it stood, and the next run resumes: what
+was already answered comes from the cache at no cost, nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from listening.config import Config
+from listening.trends.csv_backend import CsvBackend
+from listening.trends.frames import MAX_ITEMS, Backend, TrendsRequest
+from listening.trends.pytrends_backend import PytrendsBackend
+from listening.trends.resilience import Breaker, BreakerOpen, Clock, Gate, Sleep, TrendsError, utcnow
+from listening.trends.stitch import Stitched, Stitcher
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class SearchTerm:
+    """A term to collect, and the brand it stands for (the term itself when search-only)."""
+
+    category: str
+    term: str
+    brand: str
+    search_only: bool = False
+
+
+def search_terms(config: Config) -> dict[str, list[SearchTerm]]:
+    """Category -> its terms: brand categories (filtered by ``trends.categories``) + search-only."""
+    wanted = config.trends.categories
+    groups: dict[str, list[SearchTerm]] = {}
+    for brand in config.brands:
+        if wanted is None or brand.category in wanted:
+            groups.setdefault(brand.category, []).append(
+                SearchTerm(brand.category, brand.search_term or brand.name, brand.name))
+    for category, terms in config.trends.search_only.items():
+        groups.setdefault(category, []).extend(SearchTerm(category, t, t, True) for t in terms)
+    return groups
+
+
+def breaker_key(config: Config) -> str:
+    t = config.trends
+    return f"{t.backend}:{t.base_url or 'google'}" if t.backend == "pytrends" else f"csv:{t.csv_dir}"
+
+
+def make_backend(config: Config, store, gate: Gate) -> Backend:
+    """The configured backend, with the store as its response cache."""
+    t = config.trends
+    if t.backend == "csv":
+        if not t.csv_dir:
+            raise TrendsError("trends.csv_dir: required by the csv backend")
+        return CsvBackend(t.csv_dir)
+    return PytrendsBackend(base_url=t.base_url, gate=gate, cache=store.trends, hl=t.hl, tz=t.tz)
+
+
+def collect(store, config: Config, *, progress: Progress | None = None, backend: Backend | None = None,
+            clock: Clock = utcnow, sleep: Sleep | None = None) -> dict:
+    """Collect every category; return counts, per-category status and the breaker state."""
+    t = config.trends
+    key = breaker_key(config)
+    breaker = Breaker.from_doc(store.trends.breaker(key), threshold=t.breaker_threshold,
+                               cooldown=t.breaker_cooldown_seconds)
+    gate = Gate(breaker, pacing=t.pacing_seconds, max_retries=t.max_retries, backoff=t.backoff_seconds,
+                clock=clock, on_change=lambda b: store.trends.save_breaker(key, b.to_doc()))
+    if sleep is not None:
+        gate.sleep = sleep
+    backend = backend or make_backend(config, store, gate)
+    groups = search_terms(config)
+    run_id = store.runs.start("trends", backend=getattr(backend, "name", "?"), source=_source(backend),
+                              categories=sorted(groups), breaker=breaker.to_doc())
+    jobs = _jobs(config, groups)
+    total = sum(_planned(len(items), t) for _, _, items in jobs) + (
+        sum(math.ceil(len(terms) / MAX_ITEMS) for terms in groups.values()) if t.related else 0)
+    done = 0
+
+    def step(message: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(min(done, total), total, message)
+
+    summary: dict = {"run_id": run_id, "categories": {}, "points_new": 0, "points_updated": 0, "points_unchanged": 0,
+                     "related": 0, "failed": [], "stopped_by_breaker": False}
+    try:
+        for category, scope, items in jobs:
+            if summary["stopped_by_breaker"]:
+                break
+            terms = {(s.term): s for s in groups[category]}
+            label = f"{category} ({scope})"
+            try:
+                stitched = Stitcher(backend, timeframe=t.timeframe, category=t.category_id, gprop=t.property,
+                                    repeats=t.repeats, anchor_candidates=t.anchor_candidates,
+                                    on_request=lambda b: step(f"{label}: batch {b.index}")).run(items)
+            except BreakerOpen as exc:
+                summary["stopped_by_breaker"] = True
+                summary["failed"].append({"category": category, "scope": scope, "error": str(exc)})
+                break
+            except TrendsError as exc:
+                summary["failed"].append({"category": category, "scope": scope, "error": str(exc)})
+                continue
+            counts = store.trends.upsert_points(
+                point_docs(stitched, category=category, scope=scope, terms=terms, config=config,
+                           run_id=run_id, source=_source(backend), fetched_at=clock()))
+            summary["points_new"] += counts["new"]
+            summary["points_updated"] += counts["updated"]
+            summary["points_unchanged"] += counts["unchanged"]
+            summary["categories"].setdefault(category, {})[scope] = {
+                "terms": len(items), "requests": stitched.requests, "buckets": len(stitched.dates),
+                "anchor": stitched.anchor[0] if stitched.anchor else None,
+                "chained_batches": sum(b.chained for b in stitched.batches),
+                "weak_batches": sum(b.weak for b in stitched.batches), **counts}
+        if t.related and not summary["stopped_by_breaker"]:
+            summary["related"] = _related(store, backend, config, groups, clock, step, summary)
+    except BaseException as exc:
+        store.runs.finish(run_id, status="failed", counts=_counts(summary, gate, backend),
+                          error=repr(exc), breaker=gate.breaker.to_doc())
+        raise
+    status = "ok"
+    if summary["failed"]:
+        status = "partial" if summary["categories"] else "failed"
+    error = "; ".join(f"{f['category']}: {f['error']}" for f in summary["failed"]) or None
+    store.runs.finish(run_id, status=status, counts=_counts(summary, gate, backend), error=error,
+                      breaker=gate.breaker.to_doc())
+    summary.update(status=status, breaker=gate.breaker.to_doc(), **_counts(summary, gate, backend))
+    return summary
+
+
+def _jobs(config: Config, groups: dict[str, list[SearchTerm]]) -> list[tuple[str, str, list]]:
+    """(category, scope, items): the main geo per category, then its regions on one scale."""
+    t = config.trends
+    jobs = []
+    for category, terms in groups.items():
+        names = list(dict.fromkeys(s.term for s in terms))
+        jobs.append((category, "geo", [(n, t.geo) for n in names]))
+        if t.regions:
+            jobs.append((category, "regions", [(n, r) for n in names for r in t.regions]))
+    return jobs
+
+
+def _planned(n: int, t) -> int:
+    if t.anchor_candidates:
+        return 1 + math.ceil(n / (MAX_ITEMS - 1))
+    return 1 if n <= MAX_ITEMS else 1 + math.ceil((n - MAX_ITEMS) / (MAX_ITEMS - 1))
+
+
+def point_docs(stitched: Stitched, *, category: str, scope: str, terms: dict[str, SearchTerm],
+               config: Config, run_id: str, source: str, fetched_at: datetime) -> list[dict]:
+    """One search_volume document per item and bucket."""
+    t = config.trends
+    docs = []
+    for i, (term, geo) in enumerate(stitched.items):
+        batch = stitched.batches[stitched.batch_of[i]]
+        for b, date in enumerate(stitched.dates):
+            value, lo, hi = (_num(a[i][b]) for a in (stitched.value, stitched.lo, stitched.hi))
+            docs.append({
+                "category": category, "scope": scope, "term": term, "brand": terms[term].brand,
+                "search_only": terms[term].search_only, "geo": geo, "trends_category": t.category_id,
+                "property": t.property, "resolution": stitched.resolution, "timeframe": t.timeframe,
+                "date": date, "raw": _num(stitched.raw[i][b]), "value": value, "lo": lo, "hi": hi,
+                "error": None if lo is None or hi is None else (hi - lo) / 2,
+                "batch_id": f"{category}:{scope}:{batch.index}:{batch.key[:12]}",
+                "anchor": batch.anchor[0] if batch.anchor and batch.index else None,
+                "scale": _num(batch.scale), "scale_lo": _num(batch.scale_lo), "scale_hi": _num(batch.scale_hi),
+                "is_partial": bool(stitched.partial[b]), "repeats": t.repeats,
+                "fetched_at": batch.fetched_at or fetched_at, "run_id": run_id, "source": source})
+    return docs
+
+
+def _related(store, backend: Backend, config: Config, groups, clock, step, summary) -> int:
+    t = config.trends
+    stored = 0
+    for category, terms in groups.items():
+        names = list(dict.fromkeys(s.term for s in terms))
+        for start in range(0, len(names), MAX_ITEMS):
+            chunk = names[start:start + MAX_ITEMS]
+            request = TrendsRequest.of(chunk, t.geo, timeframe=t.related_timeframe or t.timeframe,
+                                       category=t.category_id, gprop=t.property)
+            try:
+                rows = backend.related_queries(request)
+            except BreakerOpen as exc:
+                summary["stopped_by_breaker"] = True
+                summary["failed"].append({"category": category, "scope": "related", "error": str(exc)})
+                return stored
+            except TrendsError as exc:
+                summary["failed"].append({"category": category, "scope": "related", "error": str(exc)})
+                continue
+            finally:
+                step(f"{category}: related queries")
+            stored += store.trends.upsert_related(
+                {"category": category, "term": r.term, "geo": r.geo, "timeframe": request.timeframe,
+                 "kind": r.kind, "query": r.query, "value": r.value, "formatted": r.formatted,
+                 "breakout": r.breakout, "link": r.link, "fetched_at": clock(),
+                 "source": _source(backend)} for r in rows)
+    return stored
+
+
+def _counts(summary: dict, gate: Gate, backend: Backend) -> dict:
+    return {"requests": gate.requests, "rate_limited": gate.rate_limited, "retries": gate.retries,
+            "cache_hits": getattr(backend, "cache_hits", 0), "points_new": summary["points_new"],
+            "points_updated": summary["points_updated"], "points_unchanged": summary["points_unchanged"],
+            "related": summary["related"],
+            "failed": len(summary["failed"])}
+
+
+def _source(backend: Backend) -> str:
+    return getattr(backend, "source", None) or getattr(backend, "name", "?")
+
+
+def _num(x) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None

@@ -1,0 +1,168 @@
+"""What a Trends backend is asked and what it answers, and the parsers of Google's JSON.
+
+A ``TrendsRequest`` is one Google request: up to five comparison items (keyword, geo)
+over one timeframe. A ``Frame`` is its answer: integer values 0-100 per item and
+bucket, all scaled by the request's own maximum, with the partial last bucket flagged.
+Every backend (pytrends, CSV exports, the simulator) returns the same shapes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Protocol
+
+MAX_ITEMS = 5
+Item = tuple[str, str]  # (keyword, geo)
+
+
+def strip_xssi(text: str) -> str:
+    """Drop Google's ``)]}'`` or ``)]}',`` guard: everything before the first ``{``."""
+    start = text.find("{")
+    return text[start:] if start >= 0 else text
+
+
+@dataclass(frozen=True)
+class TrendsRequest:
+    """One Google Trends request."""
+
+    items: tuple[Item, ...]
+    timeframe: str = "today 5-y"
+    category: int = 0
+    gprop: str = ""
+    repeat: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.items) <= MAX_ITEMS:
+            raise ValueError(f"a Trends request holds 1..{MAX_ITEMS} items, not {len(self.items)}")
+
+    @classmethod
+    def of(cls, keywords, geo: str = "", **options) -> "TrendsRequest":
+        return cls(tuple((k, geo) for k in keywords), **options)
+
+    @property
+    def keywords(self) -> list[str]:
+        return [k for k, _ in self.items]
+
+    @property
+    def geos(self) -> list[str]:
+        return [g for _, g in self.items]
+
+    def key(self, operation: str) -> str:
+        """The cache key of this request for one operation (interest, related)."""
+        doc = {"op": operation, "items": self.items, "time": self.timeframe,
+               "cat": self.category, "prop": self.gprop, "repeat": self.repeat}
+        return hashlib.sha1(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+    def describe(self) -> dict:
+        return {"items": [list(i) for i in self.items], "timeframe": self.timeframe,
+                "category": self.category, "property": self.gprop, "repeat": self.repeat}
+
+
+@dataclass
+class Frame:
+    """Interest over time for one request: ``values[i][t]`` is item i in bucket t."""
+
+    items: tuple[Item, ...]
+    dates: list[datetime]
+    values: list[list[int]]
+    partial: list[bool]
+    resolution: str = ""
+    has_data: list[list[bool]] = field(default_factory=list)
+    source: str = ""
+    fetched_at: datetime | None = None  # when Google answered (a cached answer keeps its time)
+
+    def series(self, keyword: str, geo: str | None = None) -> list[int]:
+        for i, (k, g) in enumerate(self.items):
+            if k == keyword and (geo is None or g == geo):
+                return self.values[i]
+        raise KeyError((keyword, geo))
+
+
+@dataclass
+class RelatedQuery:
+    """A related search of a term: TOP (value 0-100) or RISING (value = % growth)."""
+
+    term: str
+    geo: str
+    kind: str  # "top" | "rising"
+    query: str
+    value: int
+    formatted: str
+    breakout: bool
+    link: str = ""
+
+
+class Backend(Protocol):
+    """What the collector needs from a source of Trends data."""
+
+    name: str
+
+    def interest_over_time(self, request: TrendsRequest) -> Frame: ...
+
+    def related_queries(self, request: TrendsRequest) -> list[RelatedQuery]: ...
+
+
+def _utc(epoch: str | int | float) -> datetime:
+    return datetime.fromtimestamp(int(float(epoch)), tz=timezone.utc)
+
+
+def parse_timeline(data: dict, items: tuple[Item, ...], resolution: str = "", source: str = "") -> Frame:
+    """Google's ``widgetdata/multiline`` JSON -> Frame (one value per item per bucket)."""
+    rows = (data.get("default") or {}).get("timelineData") or []
+    n = len(items)
+    values: list[list[int]] = [[] for _ in range(n)]
+    has: list[list[bool]] = [[] for _ in range(n)]
+    dates, partial = [], []
+    for row in rows:
+        dates.append(_utc(row["time"]))
+        partial.append(bool(row.get("isPartial", False)))
+        row_values = list(row.get("value") or [])
+        if len(row_values) != n:
+            raise ValueError(f"a bucket has {len(row_values)} values for {n} items")
+        flags = list(row.get("hasData") or [True] * n)
+        for i in range(n):
+            values[i].append(int(row_values[i]))
+            has[i].append(bool(flags[i]))
+    if not resolution and len(dates) > 1:
+        resolution = guess_resolution(dates)
+    return Frame(items, dates, values, partial, resolution, has, source)
+
+
+def guess_resolution(dates: list[datetime]) -> str:
+    """HOUR / DAY / WEEK / MONTH from the spacing of the buckets."""
+    if len(dates) < 2:
+        return ""
+    days = (dates[1] - dates[0]).total_seconds() / 86400
+    if days < 1:
+        return "HOUR"
+    if days < 2:
+        return "DAY"
+    if days < 8:
+        return "WEEK"
+    return "MONTH"
+
+
+def parse_related(data: dict, term: str, geo: str = "") -> list[RelatedQuery]:
+    """``widgetdata/relatedsearches`` JSON -> TOP and RISING queries ("Breakout" flagged)."""
+    ranked = (data.get("default") or {}).get("rankedList") or []
+    out: list[RelatedQuery] = []
+    for kind, block in zip(("top", "rising"), ranked):
+        for entry in block.get("rankedKeyword") or []:
+            query = entry.get("query") or (entry.get("topic") or {}).get("title")
+            if not query:
+                continue
+            formatted = str(entry.get("formattedValue", entry.get("value", "")))
+            out.append(RelatedQuery(term, geo, kind, query, int(entry.get("value", 0)), formatted,
+                                    formatted.strip().lower() == "breakout", entry.get("link", "")))
+    return out
+
+
+def related_keyword(req: dict) -> tuple[str, str]:
+    """The (keyword, geo) a ``relatedsearches`` widget request is about."""
+    restriction = req.get("restriction") or {}
+    words = restriction.get("complexKeywordsRestriction", {}).get("keyword") or [{}]
+    geo = restriction.get("geo") or {}
+    return words[0].get("value", ""), geo.get("region") or geo.get("country") or ""

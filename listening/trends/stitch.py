@@ -1,0 +1,192 @@
+"""Any number of terms on one scale: batches of four plus a shared anchor.
+
+Google scales every request on its own (its largest value becomes 100) and rounds to
+integers, so values from two requests cannot be compared. The first batch holds five
+terms and is the reference scale. One of its terms, never 0 in any bucket, becomes
+the anchor, and every later request carries it beside four new terms. Because Google
+divides a whole request by one constant, one factor per batch maps it onto the
+reference scale: ``k = sum(anchor in batch 0) / sum(anchor in batch b)``, estimated
+over every bucket at once.
+
+Error bands: each published value is the true one rounded, so the truth lies within
++-0.5 of it. That bound goes through the factor (sums +-0.5 per bucket) by interval
+arithmetic, so every stitched point carries ``lo <= true <= hi``, guaranteed for
+rounding. Repeated pulls are averaged and add two standard errors for sampling noise.
+When a later batch dwarfs the anchor (the anchor hits 0), the batch is asked again
+with the largest term already on the scale as the anchor (a chain); the bands say
+how much precision was left.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from listening.trends.frames import MAX_ITEMS, Backend, Frame, Item, TrendsRequest
+
+
+@dataclass
+class Batch:
+    """One stitched request (or its repeats) and its factor onto the reference scale."""
+
+    index: int
+    items: list[Item]
+    anchor: Item | None
+    scale: float = 1.0
+    scale_lo: float = 1.0
+    scale_hi: float = 1.0
+    requests: int = 0
+    chained: bool = False
+    weak: bool = False
+    key: str = ""  # the cache key of its request: a stable batch id
+    fetched_at: datetime | None = None
+
+
+@dataclass
+class Stitched:
+    """Every item on the reference scale (batch 0's 0-100), with bands, per bucket."""
+
+    items: list[Item]
+    dates: list[datetime]
+    partial: list[bool]
+    resolution: str
+    value: np.ndarray  # (items, buckets)
+    lo: np.ndarray
+    hi: np.ndarray
+    raw: np.ndarray  # the mean raw 0-100 value in the item's own batch
+    batch_of: list[int]
+    batches: list[Batch] = field(default_factory=list)
+    anchor: Item | None = None
+    requests: int = 0
+
+    def row(self, item: Item) -> int:
+        return self.items.index(item)
+
+
+def _mean_frames(frames: list[Frame]) -> tuple[np.ndarray, np.ndarray, Frame]:
+    """Average repeated pulls: mean raw values and their standard error."""
+    stack = np.array([f.values for f in frames], dtype=float)
+    mean = stack.mean(axis=0)
+    sem = stack.std(axis=0, ddof=1) / math.sqrt(len(frames)) if len(frames) > 1 else np.zeros_like(mean)
+    return mean, sem, frames[0]
+
+
+class Stitcher:
+    """Fetch and stitch the items through one backend."""
+
+    def __init__(self, backend: Backend, *, timeframe: str, category: int = 0, gprop: str = "",
+                 repeats: int = 1, anchor_candidates: list[str] | None = None, on_request=None):
+        self.backend = backend
+        self.options = {"timeframe": timeframe, "category": category, "gprop": gprop}
+        self.repeats = max(1, repeats)
+        self.anchor_candidates = list(anchor_candidates or [])
+        self.on_request = on_request  # called after each batch, for progress
+
+    def _pull(self, items: list[Item], batch: Batch) -> tuple[np.ndarray, np.ndarray, Frame]:
+        frames = []
+        for r in range(self.repeats):
+            request = TrendsRequest(tuple(items), repeat=r, **self.options)
+            frames.append(self.backend.interest_over_time(request))
+            batch.requests += 1
+        batch.key = TrendsRequest(tuple(items), **self.options).key("interest")
+        times = [f.fetched_at for f in frames if f.fetched_at]
+        batch.fetched_at = max(times) if times else None
+        if self.on_request:
+            self.on_request(batch)
+        return _mean_frames(frames)
+
+    def plan_size(self, n: int) -> int:
+        """Requests needed for n items when no chain is needed (times repeats)."""
+        if self.anchor_candidates:
+            return (1 + math.ceil(n / (MAX_ITEMS - 1))) * self.repeats
+        return (1 if n <= MAX_ITEMS else 1 + math.ceil((n - MAX_ITEMS) / (MAX_ITEMS - 1))) * self.repeats
+
+    def run(self, items: list[Item]) -> Stitched:
+        items = list(dict.fromkeys(items))
+        if not items:
+            raise ValueError("nothing to stitch")
+        geo = items[0][1]
+        candidates = [(c, geo) for c in self.anchor_candidates if (c, geo) not in items][:MAX_ITEMS]
+        first = candidates if candidates else items[:MAX_ITEMS]
+        rest = [i for i in items if i not in first]
+
+        batch0 = Batch(0, list(first), None)
+        mean0, sem0, frame0 = self._pull(first, batch0)
+        known: dict[Item, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = {}
+        lo0, hi0 = _bounds(mean0, sem0)
+        for j, item in enumerate(first):
+            known[item] = (mean0[j], mean0[j], lo0[j], hi0[j], 0)
+        batches = [batch0]
+        anchor = _best_anchor(first, mean0)
+        batch0.anchor = anchor
+        dates, partial, resolution = frame0.dates, list(frame0.partial), frame0.resolution
+
+        for start in range(0, len(rest), MAX_ITEMS - 1):
+            chunk = rest[start:start + MAX_ITEMS - 1]
+            batch = Batch(len(batches), chunk, anchor)
+            self._stitch_batch(batch, anchor, known, partial)
+            if batch.weak:  # the anchor hit 0: chain through the largest term on the scale
+                bigger = max(known, key=lambda i: _floor(known[i][0]))
+                if bigger != anchor and _floor(known[bigger][0]) > _floor(known[anchor][0]):
+                    retry = Batch(batch.index, chunk, bigger, requests=batch.requests, chained=True,
+                                  weak=True)
+                    self._stitch_batch(retry, bigger, known, partial)
+                    batch = retry
+            batches.append(batch)
+
+        value = np.array([known[i][0] for i in items])
+        return Stitched(items, list(dates), partial, resolution, value,
+                        np.array([known[i][2] for i in items]), np.array([known[i][3] for i in items]),
+                        np.array([known[i][1] for i in items]), [known[i][4] for i in items],
+                        batches, anchor, sum(b.requests for b in batches))
+
+    def _stitch_batch(self, batch: Batch, anchor: Item, known: dict, partial: list[bool]) -> None:
+        members = [anchor, *batch.items]
+        mean, sem, frame = self._pull(members, batch)
+        for t, flag in enumerate(frame.partial[:len(partial)]):
+            partial[t] = partial[t] or flag
+        ref_value, _, ref_lo, ref_hi, _ = known[anchor]
+        a_mean, a_sem = mean[0], sem[0]
+        a_lo, a_hi = _bounds(a_mean, a_sem)
+        batch.weak = bool(a_mean.min() <= 0)
+        # One factor per batch: Google divides the whole request by one constant.
+        batch.scale = float(ref_value.sum() / a_mean.sum()) if a_mean.sum() > 0 else math.inf
+        batch.scale_lo = float(ref_lo.sum() / a_hi.sum()) if a_hi.sum() > 0 else 0.0
+        batch.scale_hi = float(ref_hi.sum() / a_lo.sum()) if a_lo.sum() > 0 else math.inf
+        lo, hi = _bounds(mean, sem)
+        for j, item in enumerate(batch.items, start=1):
+            value = mean[j] * batch.scale if math.isfinite(batch.scale) else np.full_like(mean[j], np.nan)
+            known[item] = (value, mean[j], lo[j] * batch.scale_lo, hi[j] * batch.scale_hi, batch.index)
+
+
+def _bounds(mean: np.ndarray, sem: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the true value lies: +-0.5 rounding, plus 2 standard errors of the repeats."""
+    return np.maximum(mean - 0.5 - 2 * sem, 0.0), mean + 0.5 + 2 * sem
+
+
+def _floor(values: np.ndarray) -> float:
+    """The smallest value of a series (-1 when unknown): how safe it is as an anchor."""
+    low = float(np.min(values))
+    return low if math.isfinite(low) else -1.0
+
+
+def _best_anchor(items: list[Item], mean: np.ndarray) -> Item:
+    """The term measured most precisely everywhere: the largest minimum (never 0 if any)."""
+    mins = mean.min(axis=1)
+    sums = mean.sum(axis=1)
+    best = max(range(len(items)), key=lambda j: (mins[j], sums[j]))
+    return items[best]
+
+
+def naive_chunks(backend: Backend, items: list[Item], **options) -> np.ndarray:
+    """What not to do: independent requests of five, read as if on one scale (bench)."""
+    rows: dict[Item, np.ndarray] = {}
+    for start in range(0, len(items), MAX_ITEMS):
+        chunk = items[start:start + MAX_ITEMS]
+        frame = backend.interest_over_time(TrendsRequest(tuple(chunk), **options))
+        for j, item in enumerate(chunk):
+            rows[item] = np.array(frame.values[j], dtype=float)
+    return np.array([rows[i] for i in items])

@@ -1,0 +1,70 @@
+"""Shared test fixtures: one in-memory SecantusDB per test session, a fresh database per test.
+
+With ``TEST_MONGO_URI`` set, the same tests run against that real MongoDB instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+
+from listening.config import PACKAGED_DEMO, load_config
+from listening.store import Store
+from listening.store.embedded import start_server
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("LISTENING_SHARED", ROOT.parent / "shared"))
+FIXTURES = SHARED / "fixtures"
+TWEETS_CSV = FIXTURES / "twitter_us_airline_sentiment" / "Tweets.csv"
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory):
+    """A real wire-protocol server for the whole session."""
+    if os.environ.get("TEST_MONGO_URI"):
+        yield os.environ["TEST_MONGO_URI"]
+        return
+    log = tmp_path_factory.mktemp("secantus") / "server.log"
+    proc, uri = start_server(":memory:", log)
+    yield uri
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@contextmanager
+def fresh_store(uri: str):
+    """A Store on a new, uniquely named database, dropped on exit."""
+    client = MongoClient(uri, tz_aware=True)
+    db_name = f"test_{uuid.uuid4().hex[:12]}"
+    store = Store(client, db_name)
+    store.ensure_indexes()
+    try:
+        yield store
+    finally:
+        client.drop_database(db_name)
+        client.close()
+
+
+@pytest.fixture
+def store(mongo_uri):
+    """A Store on a fresh database, dropped afterwards."""
+    with fresh_store(mongo_uri) as store:
+        yield store
+
+
+@pytest.fixture
+def store_env(mongo_uri, store, monkeypatch):
+    """Point subprocesses and ``Store.connect()`` at the test database."""
+    monkeypatch.setenv("MONGO_URI", mongo_uri)
+    monkeypatch.setenv("LISTENING_DB", store.db.name)
+    return store
+
+
+@pytest.fixture(scope="session")
+def demo_config():
+    return load_config(PACKAGED_DEMO)

@@ -1,0 +1,33 @@
+"""Times from any source become aware UTC datetimes, or None when unreadable or absurd."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from listening.timeparse import parse_time
+
+NOW = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2015-02-24 11:35:52 -0800", "2015-02-24T19:35:52+00:00"),
+    ("2023-07-23T10:04:53+00:00", "2023-07-23T10:04:53+00:00"),
+    ("2023-06-07T20:54:26.829Z", "2023-06-07T20:54:26.829000+00:00"),
+    ("Tue, 20 Sep 2022 11:00:17 +0000", "2022-09-20T11:00:17+00:00"),
+    ("Thu, 14 Oct 2021 12:59:53 GMT", "2021-10-14T12:59:53+00:00"),
+    (1425913200000, "2015-03-09T15:00:00+00:00"),
+    ("1425913200000", "2015-03-09T15:00:00+00:00"),
+    (1425913200, "2015-03-09T15:00:00+00:00"),
+    ("3/09/15 8:00am", "2015-03-09T08:00:00+00:00"),
+    ("2 hours ago", "2026-01-10T10:00:00+00:00"),
+])
+def test_readable_times(value, expected):
+    assert parse_time(value, now=NOW).isoformat() == expected
+
+
+@pytest.mark.parametrize("value", [None, "", "not a date", "1850-01-01", "2099-01-01T00:00:00Z",
+                                   float("nan"), -5, True, "x" * 1000])
+def test_unreadable_or_absurd_times_are_none(value):
+    assert parse_time(value, now=NOW) is None
