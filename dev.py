@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "listening"), "demo", *rest], cwd=ROOT)
     ensure_venv("test")
     ensure_chromium()
-    return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", "-n", "2", *rest], cwd=ROOT)
 
 
 if __name__ == "__main__":

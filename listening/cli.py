@@ -154,7 +154,8 @@ def report(
 def rebuild_stats(ctx: typer.Context) -> None:
     """Recount the hourly rollups from the stored mentions."""
     cells = ctx.obj.store.mentions.rebuild_stats()
-    console.print(f"Rebuilt {cells:,} rollup cells.")
+    days = ctx.obj.store.daily.rebuild()
+    console.print(f"Rebuilt {cells:,} hourly and {days:,} daily rollup cells.")
 
 
 @app.command()
@@ -169,7 +170,187 @@ def demo(
     summary = demo_module.build(state.store, state.config, console=console)
     console.print(counts_table("Demo", summary))
     if not no_serve:
-        demo_module.serve(state.config_path)
+        raise typer.Exit(demo_module.serve(state.config_path))
+
+
+@app.command("crawl")
+def crawl_cmd(ctx: typer.Context, sources: Annotated[Optional[list[str]], typer.Argument(
+        help="Source names (default: every enabled source).")] = None) -> None:
+    """Crawl configured sources now: live progress, then a summary per source.
+
+    Exit code 1 when a source had problems, 2 when the crawl could not run.
+    """
+    from listening import crawl as crawling
+
+    state: State = ctx.obj
+    log = data_dir() / "logs" / "crawl.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with Progress(TextColumn("[bold]{task.description}"), TextColumn("{task.fields[pages]:>4} pages"),
+                  TextColumn("{task.fields[items]:>7,} items"), console=console) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(event: dict) -> None:
+            if event["source"] not in tasks:
+                tasks[event["source"]] = bar.add_task(event["source"], total=None, pages=0, items=0)
+            bar.update(tasks[event["source"]], pages=event["pages"], items=event["items"])
+        try:
+            rows = crawling.run(state.store, state.config, sources or None, progress=progress, log_path=log)
+        except crawling.CrawlError as exc:
+            console.print(f"[red]crawl error:[/] {exc}", soft_wrap=True, highlight=False)
+            raise typer.Exit(2) from exc
+    columns = ("source", "status", "pages", "items", "matched", "new", "updated", "rejected",
+               "http_errors", "problems", "duration_s")
+    table = Table(title=f"Crawl (log: {log})")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="left" if column in ("source", "status") else "right")
+    for row in rows:
+        table.add_row(*(f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns))
+    Console().print(table)
+    for row in rows:
+        if row["error"]:
+            console.print(f"[yellow]{row['source']}:[/] {row['error']}", soft_wrap=True)
+    if any(row["status"] != "ok" for row in rows):
+        raise typer.Exit(1)
+
+
+@app.command()
+def trends(ctx: typer.Context) -> None:
+    """Fetch Google Trends search volumes for the configured brands, stitched onto one scale."""
+    from listening.trends import collect
+
+    state: State = ctx.obj
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console) as bar:
+        task = bar.add_task("Google Trends", total=None)
+        summary = collect(state.store, state.config,
+                          progress=lambda done, total, message: bar.update(
+                              task, completed=done, total=total, description=message))
+    keys = ("requests", "cache_hits", "rate_limited", "retries", "points_new", "points_updated",
+            "points_unchanged", "related")
+    console.print(counts_table(f"Google Trends: {summary['status']}", {k: summary[k] for k in keys}))
+    if summary["status"] != "ok":
+        raise typer.Exit(1)
+
+
+@app.command()
+def alerts(
+    ctx: typer.Context,
+    at: Annotated[Optional[str], typer.Option(help="Evaluate as of this time (default: now).")] = None,
+    backtest: Annotated[Optional[tuple[str, str]], typer.Option(
+        help="Replay FROM TO bucket by bucket; store nothing, send nothing.")] = None,
+    png: Annotated[Optional[Path], typer.Option(help="With --backtest: the timeline PNG to write.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the alerts as a JSON list.")] = False,
+) -> None:
+    """Evaluate the alert rules now (or as of --at), or replay history with --backtest."""
+    from listening import alerts as alerting
+
+    state: State = ctx.obj
+    if backtest:
+        start, end = when(backtest[0], "--backtest"), when(backtest[1], "--backtest")
+        png = png or data_dir() / "backtest.png"
+        found = alerting.backtest(state.store, state.config, start, end, png_path=png)
+        if not as_json:
+            console.print(f"Timeline: {png}")
+    else:
+        found = alerting.evaluate(state.store, state.config, at=when(at, "--at"))
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, default=str))
+    else:
+        typer.echo(alerting.table(found))
+
+
+@app.command()
+def evaluate(
+    ctx: typer.Context,
+    labels: Annotated[Optional[Path], typer.Option(help="A labelled CSV (default: the shared airline tweets).")] = None,
+    out: Annotated[Path, typer.Option(help="Where the confusion-matrix PNGs go.")] = Path("evaluation"),
+) -> None:
+    """Sentiment and issue accuracy on labelled mentions, beside bare VADER."""
+    from listening.evaluate import render, run
+
+    with console.status("Evaluating (the learned models train on the fixed training split)..."):
+        metrics = run(labels, out, config=ctx.obj.config)
+    Console().print(render(metrics))
+
+
+@app.command()
+def retrain(ctx: typer.Context) -> None:
+    """Train the sentiment and issue models on the labelled mentions in the store."""
+    from listening.learning import retrain as train
+
+    with console.status("Training on labelled mentions..."):
+        result = train(ctx.obj.store, ctx.obj.config)
+    typer.echo(json.dumps(result, indent=2, default=str))
+
+
+query_app = typer.Typer(help="Write and test brand queries.", no_args_is_help=True)
+app.add_typer(query_app, name="query")
+
+
+@query_app.command("test")
+def query_test(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help='A query, e.g. \'"United" NEAR/5 (flight OR gate) NOT "United States"\'.')],
+    since: Annotated[Optional[str], typer.Option(help="Only mentions published since.")] = None,
+    sample: Annotated[int, typer.Option(help="How many hits and near-misses to show.")] = 10,
+) -> None:
+    """Run a query over stored mentions: counts, hits and near-misses."""
+    from listening import matching
+    from listening.query.parser import QuerySyntaxError
+
+    try:
+        report = matching.test_query(ctx.obj.store, query, since=when(since, "--since"), sample=sample)
+    except QuerySyntaxError as exc:
+        console.print(exc.pretty(), highlight=False, markup=False)
+        raise typer.Exit(2) from exc
+    typer.echo(matching.describe_test(report))
+
+
+@app.command()
+def rematch(ctx: typer.Context,
+            since: Annotated[Optional[str], typer.Option(help="Only mentions published since.")] = None) -> None:
+    """Re-apply the brand queries to stored mentions (and fix the rollups) without re-collecting."""
+    from listening import matching
+
+    with console.status("Re-matching stored mentions..."):
+        counts = matching.rematch(ctx.obj.store, ctx.obj.config, since=when(since, "--since"))
+    console.print(counts_table("Re-matched", counts))
+
+
+@app.command()
+def serve(ctx: typer.Context,
+          host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+          port: Annotated[Optional[int], typer.Option(help="Port (default 8501).")] = None) -> None:
+    """Open the listening centre (the Streamlit dashboard)."""
+    from listening.dashboard import serve as serve_dashboard
+
+    raise typer.Exit(serve_dashboard(ctx.obj.config_path, host=host, port=port))
+
+
+@app.command("schedule")
+def schedule_cmd(ctx: typer.Context,
+                 heartbeat: Annotated[Optional[Path], typer.Option(
+                     help="Healthcheck file (default DATA/scheduler.heartbeat).")] = None) -> None:
+    """Run the scheduler (crawls, Trends, alerts, e-mail, digests, retraining) until SIGTERM or Ctrl-C."""
+    from listening import schedule
+
+    schedule.configure_logging()
+    state: State = ctx.obj
+    schedule.run(state.store, state.config, config_path=state.config_path,
+                 heartbeat=heartbeat or schedule.default_heartbeat())
+
+
+@app.command()
+def status(ctx: typer.Context,
+           as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False) -> None:
+    """Each job's last and next run, live schedulers, and recent failures."""
+    from listening.status import render, status as job_status
+
+    report = job_status(ctx.obj.store)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, default=str))
+    else:
+        Console().print(render(report))
 
 
 def main() -> None:

@@ -97,7 +97,21 @@ class Source(Section):
     every_minutes: int = Field(default=30, ge=1)
     max_pages: int = Field(default=50, ge=1, description="Pages per start URL and crawl.")
     concurrency: int = Field(default=2, ge=1, le=16, description="Parallel requests per domain.")
+    timezone: str | None = Field(default=None, description="Zone of times the source shows without "
+                                 "one (\"America/Los_Angeles\"); None: UTC.")
     enabled: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str | None) -> str | None:
+        if zone is not None:
+            from zoneinfo import ZoneInfo
+
+            try:
+                ZoneInfo(zone)
+            except (KeyError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {zone!r}") from exc
+        return zone
 
 
 class ImportMapping(Section):
@@ -131,6 +145,59 @@ class Smtp(Section):
     starttls: bool = False
 
 
+class AlertRule(Section):
+    """One alert rule: what it counts and how far from its baseline is a spike (docs/alerts.md)."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: str = Field(default="issue_negative", description="A registered rule kind: issue_negative, brand_negative, sentiment_shift.")
+    bucket: Literal["1h"] = Field(default="1h", description="Step of evaluation; mention_stats is hourly, so 15min needs finer rollups.")
+    window_hours: int = Field(default=6, ge=1, le=168, description="Observed = mentions in the last N buckets.")
+    long_window_hours: int | None = Field(default=24, ge=1, le=168, description="Also test this longer window (slow or sparse surges); None: only window_hours.")
+    min_count: int = Field(default=8, ge=1, description="Fewer observed mentions never fire.")
+    threshold: float = Field(default=4.0, gt=0, description="Score (robust z) at which the rule fires.")
+    min_ratio: float = Field(default=2.0, ge=1, description="Observed must be at least this many times expected.")
+    baseline_days: int = Field(default=14, ge=3, le=56, description="Trailing days the baseline is the median of.")
+    min_history_days: int = Field(default=3, ge=1, description="Covered baseline days needed before the rule may fire.")
+    seasonal_after_days: int = Field(default=14, ge=7, description="Use hour-of-week seasonality once this much history exists.")
+    floor_per_day: float = Field(default=1.0, ge=0, description="Expected never below this rate (a few quiet days prove little).")
+    cooldown_hours: float = Field(default=12.0, ge=0, description="Firing again this soon after an auto-resolve reopens the alert (no new mail); after a manual resolve it stays quiet.")
+    resolve_after_quiet: int = Field(default=6, ge=1, description="Auto-resolve after this many quiet buckets in a row.")
+    escalate_after_minutes: int | None = Field(default=60, ge=1, description="High severity unacknowledged this long goes to escalation; None: never.")
+    brands: list[str] | None = Field(default=None, description="Only these brands; None: all.")
+    issues: list[str] | None = Field(default=None, description="Only these issues (issue rules); None: all.")
+    enabled: bool = True
+
+
+def _default_alert_rules() -> list["AlertRule"]:
+    return [AlertRule(name="issue-negative", kind="issue_negative"),
+            AlertRule(name="brand-negative", kind="brand_negative", min_count=25, threshold=5.0),
+            AlertRule(name="sentiment-shift", kind="sentiment_shift", min_count=25, threshold=5.0,
+                      min_ratio=1.4)]
+
+
+class Alerts(Section):
+    """Spike rules, the coverage guard, routing extras and the outbox (listening.alerts)."""
+
+    rules: list[AlertRule] = Field(default_factory=_default_alert_rules)
+    coverage_jump: float = Field(default=10.0, gt=1, description="A brand's whole volume this many times its usual: collection changed, not a spike.")
+    max_run_gap_hours: float = Field(default=6.0, gt=0, description="A longer pause between collection runs is a coverage gap.")
+    collection_jobs: list[str] = Field(default_factory=lambda: ["crawl"], description="Run jobs whose gaps mean missing data.")
+    social_care: list[str] = Field(default_factory=list, description="Addresses for brand-level spikes; empty: the care department's leads.")
+    escalation: list[str] = Field(default_factory=list, description="Second addresses when a department has none.")
+    examples: int = Field(default=5, ge=0, le=20, description="Example mentions per alert e-mail.")
+    email_min_severity: Literal["low", "medium", "high"] = Field(default="medium", description="Lower-severity alerts appear in the digest only.")
+    max_attempts: int = Field(default=10, ge=1, description="Outbox: attempts before a message is marked failed.")
+    backoff_seconds: float = Field(default=30.0, ge=0, description="Outbox: first retry delay, doubled per attempt (capped at 1 h).")
+
+    @model_validator(mode="after")
+    def _unique_rule_names(self) -> "Alerts":
+        names = [r.name for r in self.rules]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"rules: duplicate names {dupes}")
+        return self
+
+
 class Trends(Section):
     """Google Trends collection: where, when, and how gently (429s cost hours)."""
 
@@ -147,14 +214,74 @@ class Trends(Section):
     anchor_candidates: list[str] = Field(default_factory=list, description="Generic terms tried first as the shared anchor.")
     repeats: int = Field(default=1, ge=1, le=10, description="Pulls per batch, averaged.")
     related: bool = Field(default=True, description="Also fetch rising related queries.")
-    related_timeframe: str | None = Field(default=None, description="None: the same timeframe.")
+    snapshot_timeframe: str | None = Field(default=None, description="Related queries and the regional "
+                                           "map cover this period (None: timeframe).")
+    by_region: bool = Field(default=False, description="Also fetch each category's share by region (a map).")
+    region_resolution: Literal["COUNTRY", "REGION", "DMA", "CITY"] = "COUNTRY"
     pacing_seconds: float = Field(default=5.0, ge=0)
     max_retries: int = Field(default=4, ge=0)
     backoff_seconds: float = Field(default=10.0, ge=0)
     breaker_threshold: int = Field(default=3, ge=1, description="Consecutive 429s that open the breaker.")
     breaker_cooldown_seconds: float = Field(default=3600.0, ge=0)
+    cache_hours: float = Field(default=20.0, ge=0, description="Reuse answers for relative timeframes this long.")
     hl: str = "en-US"
     tz: int = 360
+
+
+class DashboardAuth(Section):
+    """Who may open the dashboard; every acknowledgement and correction records the name."""
+
+    method: Literal["password", "oidc"] = "password"
+    password_env: str = Field(default="LISTENING_DASHBOARD_PASSWORD",
+                              description="The environment variable holding the team password.")
+    users: list[str] = Field(default_factory=list, description="Allowed names or e-mails; empty = anyone who signs in.")
+    provider: str | None = Field(default=None, description="st.login provider in .streamlit/secrets.toml (oidc).")
+
+
+class Dashboard(Section):
+    """``listening serve``: where it listens and who may use it."""
+
+    address: str = Field(default="127.0.0.1", description="Bind address; 0.0.0.0 only behind auth or a proxy.")
+    port: int = Field(default=8501, ge=1, le=65535)
+    refresh_seconds: int = Field(default=30, ge=5, description="How often the Live page refreshes.")
+    auth: DashboardAuth | None = None
+
+
+HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"  # a time of day, 00:00-23:59
+
+
+class ScheduledCommand(Section):
+    """A ``listening`` command run on a schedule in a subprocess, e.g. a nightly import."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    args: list[str] = Field(min_length=1, description="Arguments after ``listening``: [import, /in/today.csv].")
+    every_minutes: int = Field(default=60, ge=1, description="How often it runs.")
+    timeout_minutes: float = Field(default=30, gt=0, description="It is stopped if still running then.")
+
+
+class Schedule(Section):
+    """``listening schedule``: when each job runs. Crawls use each source's ``every_minutes``;
+    digests each department's ``digest_at`` in its ``timezone``; other times are UTC."""
+
+    alerts_every_minutes: int = Field(default=5, ge=1, description="Alert rule evaluation.")
+    outbox_every_minutes: int = Field(default=1, ge=1, description="Sending queued e-mails.")
+    trends_at: str = Field(default="03:00", pattern=HH_MM, description="Daily Trends fetch (UTC).")
+    trends_jitter_minutes: int = Field(default=60, ge=0, description="Random delay after trends_at, "
+                                       "so installs don't all ask Google at once.")
+    retrain_at: str = Field(default="04:00", pattern=HH_MM, description="Daily label-model retraining (UTC).")
+    retention_at: str = Field(default="02:30", pattern=HH_MM, description="Daily retention pass (UTC).")
+    retention_days: int | None = Field(default=90, ge=1, description="Mentions collected longer ago than "
+                                       "this lose their text (rollups are kept); None keeps everything.")
+    runs_keep_days: int = Field(default=90, ge=1, description="How long run records are kept.")
+    crawl_timeout_minutes: float = Field(default=20, gt=0, description="A crawl still running after this is stopped.")
+    stop_grace_seconds: float = Field(default=30, ge=0, description="After SIGTERM, how long a crawl "
+                                      "gets to stop cleanly before it is killed.")
+    job_timeout_minutes: float = Field(default=120, gt=0, description="Trends and retraining "
+                                       "(run in a subprocess) are stopped after this.")
+    max_workers: int = Field(default=4, ge=1, description="Jobs that may run at the same time.")
+    disabled: list[str] = Field(default_factory=list, description="Job ids or kinds to leave out: "
+                                "\"retrain\", \"crawl\", \"crawl:reddit\", \"digest:Baggage\".")
+    commands: list[ScheduledCommand] = Field(default_factory=list, description="Extra CLI commands to run.")
 
 
 class Config(Section):
@@ -167,9 +294,12 @@ class Config(Section):
     import_mapping: ImportMapping = Field(default_factory=ImportMapping)
     sentiment: Sentiment = Field(default_factory=Sentiment)
     smtp: Smtp = Field(default_factory=Smtp)
+    alerts: Alerts = Field(default_factory=Alerts)
     trends: Trends = Field(default_factory=Trends)
+    schedule: Schedule = Field(default_factory=Schedule)
     user_agent: str = "ListeningCentre/0.1 (+https://example.com/listening-centre)"
     dashboard_url: str = "http://127.0.0.1:8501"
+    dashboard: Dashboard = Field(default_factory=Dashboard)
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Config":

@@ -1,36 +1,75 @@
-"""The shipped demo: the shared airline tweets through the real pipeline."""
+"""The shipped demo: the shared airline tweets, served as a social API and crawled like any source."""
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from listening.config import Config
-from listening.importer import import_file
-from listening.pipeline import Pipeline
+from listening import crawl
+from listening.alerts import evaluate
+from listening.trends import collect_recorded
+from listening.config import Config, Source
+from listening.demo_feed import DEMO_SOURCE, serve_tweets
 from listening.store import Store
-from listening.store.embedded import data_dir
 
 SHARED = Path(os.environ.get("LISTENING_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 TWEETS = SHARED / "fixtures" / "twitter_us_airline_sentiment" / "Tweets.csv"
+REPLAY_HOURS = 72
+CASSETTES = SHARED / "fixtures" / "google_trends_pytrends_cassettes"
 
 
 def build(store: Store, config: Config, *, console: Console) -> dict[str, int]:
-    """Load the demo mentions; idempotent, so a second run adds nothing."""
+    """Crawl the demo feed into the store; idempotent, so a second run adds nothing.
+
+    Starts the local feed (listening/demo_feed.py), runs the normal json_api spider on
+    the config's ``demo_tweets`` source (added when the config lacks it), stops the feed.
+    """
     if not TWEETS.exists():
         raise FileNotFoundError(f"demo data not found at {TWEETS}; set LISTENING_SHARED")
-    run_id = store.runs.start("demo", source="demo:tweets")
-    pipeline = Pipeline(store, config, run_id=run_id)
-    rejects = data_dir() / "rejects" / "demo.rejects.jsonl"
-    rejects.parent.mkdir(parents=True, exist_ok=True)
-    with console.status("Loading the demo mentions..."):
-        import_file(pipeline, TWEETS, config.import_mapping, source="demo:tweets", rejects_path=rejects)
-    store.runs.finish(run_id, counts=pipeline.counts.as_dict())
-    return pipeline.counts.as_dict()
+    name = DEMO_SOURCE["name"]
+    if not any(s.name == name for s in config.sources):
+        config = config.model_copy(update={"sources": [*config.sources, Source.model_validate(DEMO_SOURCE)]})
+    server, url = serve_tweets(TWEETS)
+    try:
+        with console.status("Crawling the demo feed...") as status:
+            def progress(event: dict) -> None:
+                status.update(f"Crawling the demo feed: {event['pages']} pages, {event['items']:,} tweets")
+            [row] = crawl.run(store, config, [name], progress=progress, variables={"demo_feed": url},
+                              settings=crawl.LOCAL_SETTINGS)
+    finally:
+        server.shutdown()
+        server.server_close()
+    if row["status"] != "ok":
+        console.print(f"[yellow]demo crawl: {row['status']}: {row['error']}[/]")
+    summary = {k: row[k] for k in ("pages", *crawl.COUNT_KEYS)}
+    with console.status("Collecting the recorded Google Trends answers..."):
+        trends = collect_recorded(store, config, CASSETTES)
+    summary["search volume points"] = trends["points_new"] + trends["points_updated"] + trends["points_unchanged"]
+    summary["alerts"] = _replay_alert_rules(store, config, console)
+    store.daily.rebuild()
+    return summary
 
 
-def serve(config_path: Path | None) -> None:
-    """Open the dashboard (until it exists, say where the data is)."""
-    Console().print("Demo data is in the store; `listening report` summarises it.")
+def _replay_alert_rules(store: Store, config: Config, console: Console) -> int:
+    """Run the alert rules hour by hour over the demo's last three days, as the scheduler
+    would have when the tweets arrived (they are from 2015); return the alerts opened."""
+    span = store.mentions.time_span()
+    if span is None:
+        return 0
+    hours = [span[1] - timedelta(hours=h) for h in range(REPLAY_HOURS, -2, -1)]
+    with Progress(TextColumn("[bold]Alert rules, hour by hour"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as bar:
+        for at in bar.track(hours):
+            evaluate(store, config, at=at)
+    return store.alerts.count()
+
+
+def serve(config_path: Path | None) -> int:
+    """Open the dashboard on the demo store."""
+    from listening import dashboard  # imports streamlit: only when serving
+
+    return dashboard.serve(config_path)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Sequence
 
 MIN_LETTERS = 3
-MIN_CONFIDENCE = 0.9
+MIN_CONFIDENCE = 0.7
 MAX_CHARS = 2000
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
@@ -42,13 +42,22 @@ def detect(text: str | None) -> str | None:
     if not isinstance(text, str) or not text:
         return None
     text = _NOISE.sub(" ", text[:MAX_CHARS])
-    words = _WORD.findall(text)
-    if sum(len(w) for w in words) < MIN_LETTERS:
+    return detect_words(text, [w.lower() for w in _WORD.findall(text)])
+
+
+def detect_words(text: str, words: Sequence[str]) -> str | None:
+    """``detect`` for a text already split into lower-case words (handles and URLs gone)."""
+    letters = 0
+    hits = 0
+    for word in words:
+        if word.isalpha():
+            letters += len(word)
+            hits += word in _ENGLISH
+    if letters < MIN_LETTERS:
         return None
-    lowered = [w.lower() for w in words]
-    hits = sum(w in _ENGLISH for w in lowered)
     if hits >= 2 or (hits and len(words) <= 3):
         return "en"
+    text = text[:MAX_CHARS]
     try:
         lang, confidence = _identifier().classify(text.encode("utf-8", "replace"))
     except Exception:  # a detector failure must never stop the pipeline

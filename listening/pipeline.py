@@ -12,6 +12,7 @@ import html
 import json
 import re
 import unicodedata
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterable
@@ -70,11 +71,15 @@ class Pipeline:
         self.store = store
         self.run_id = run_id
         self.batch_size = batch_size
-        self.tagger = tagger or Tagger(config)
+        self.tagger = tagger or Tagger.from_store(store, config)
         self.matcher = matcher or BrandMatcher(config.brands)
         self.on_batch = on_batch
         self.counts = IngestCounts()
         self._buffer: list[dict] = []
+        # One write in flight while the next batch is tagged: the store's server works
+        # on one core while tagging uses the other.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mention-writer")
+        self._pending: Future | None = None
 
     def run(self, raws: Iterable[RawMention]) -> IngestCounts:
         """Process every raw mention, then flush."""
@@ -82,6 +87,17 @@ class Pipeline:
             self.add(raw)
         self.flush()
         return self.counts
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Finish the write in flight and stop the writer thread."""
+        self._wait()
+        self._writer.shutdown()
 
     def add(self, raw: RawMention) -> None:
         """Normalise and match one mention; it is written with its batch."""
@@ -101,7 +117,7 @@ class Pipeline:
         doc["matched_terms"] = hits
         self._buffer.append(doc)
         if len(self._buffer) >= self.batch_size:
-            self.flush()
+            self._tag_and_submit()
 
     def reject(self) -> None:
         """Count an item that failed before it became a RawMention."""
@@ -109,7 +125,11 @@ class Pipeline:
         self.counts.rejected += 1
 
     def flush(self) -> None:
-        """Tag and write the buffered mentions."""
+        """Tag and write the buffered mentions; return when everything is stored."""
+        self._tag_and_submit()
+        self._wait()
+
+    def _tag_and_submit(self) -> None:
         if not self._buffer:
             return
         batch, self._buffer = self._buffer, []
@@ -119,6 +139,10 @@ class Pipeline:
             doc["intent"] = tags.intent
             doc["lang"] = doc["lang"] or tags.lang
             doc["fingerprint"] = _fingerprint(doc)
+        self._wait()
+        self._pending = self._writer.submit(self._write, batch)
+
+    def _write(self, batch: list[dict]) -> None:
         written: WriteCounts = self.store.mentions.upsert_batch(batch)
         self.counts.new += written.new
         self.counts.updated += written.updated
@@ -126,6 +150,12 @@ class Pipeline:
         self.counts.duplicates += written.duplicates
         if self.on_batch:
             self.on_batch(len(batch))
+
+    def _wait(self) -> None:
+        """Wait for the write in flight; its error, if any, surfaces here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def _normalise(self, raw: RawMention) -> dict | None:
         text = clean_text(raw.text or "")

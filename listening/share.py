@@ -9,6 +9,8 @@ partial buckets (the week still running) are flagged and kept out of every windo
     share_of_search(store, config, since=..., until=...)  -> {brand: fraction or None}
     share_series(store, category)                          -> rows for the dashboard
     voice_vs_search(store, config, since=..., until=...)   -> per brand SOV, SOS and gap
+    voice_vs_search_series(store, config, category)        -> the same per bucket
+    region_shares(store, category)                         -> share of search per region (a map)
 """
 
 from __future__ import annotations
@@ -70,8 +72,8 @@ def _matrix(points: list[dict]) -> tuple[list[str], list[datetime], dict[str, np
     for p in points:
         i, j = ti[p["term"]], di[p["date"]]
         brands[p["term"]] = p.get("brand", p["term"])
-        for k in arrays:
-            arrays[k][i, j] = np.nan if p.get(k) is None else p[k]
+        for k, field in (("value", "stitched"), ("lo", "lo"), ("hi", "hi")):
+            arrays[k][i, j] = np.nan if p.get(field) is None else p[field]
         partial[j] = partial[j] or bool(p.get("is_partial"))
     # a bucket without every term cannot give shares
     complete = ~np.isnan(arrays["value"]).any(axis=0) if terms else np.array([], dtype=bool)
@@ -161,6 +163,28 @@ def period_share(store, category: str, *, since: datetime | None = None, until: 
                         "share_hi": _f(hi[i, 0]), "buckets": len(keep)} for i, t in enumerate(terms)}
 
 
+def region_shares(store, category: str) -> list[dict]:
+    """Share of search per region and brand (the map), with +-0.5 rounding bands.
+
+    Rows: geo_code, geo_name, term, brand, share, share_lo, share_hi, timeframe;
+    regions where Google has no data for any term are left out.
+    """
+    by_region: dict[str, list[dict]] = {}
+    for row in store.trends.regions(category=category):
+        by_region.setdefault(row["geo_code"], []).append(row)
+    out = []
+    for code, rows in sorted(by_region.items()):
+        if not any(r["has_data"] for r in rows):
+            continue
+        value = np.array([[r["value"]] for r in rows], dtype=float)
+        share, lo, hi = shares(value, np.maximum(value - 0.5, 0), value + 0.5)
+        for i, r in enumerate(rows):
+            out.append({"geo_code": code, "geo_name": r["geo_name"], "term": r["term"], "brand": r["brand"],
+                        "share": _f(share[i, 0]), "share_lo": _f(lo[i, 0]), "share_hi": _f(hi[i, 0]),
+                        "timeframe": r["timeframe"]})
+    return out
+
+
 def share_of_search(store, config, *, since: datetime | None = None,
                     until: datetime | None = None) -> dict[str, float | None]:
     """``report --json``: each configured brand's share of search in its category, or None."""
@@ -195,6 +219,40 @@ def voice_vs_search(store, config, *, since: datetime | None = None,
                          "share_of_search_lo": sos.get("share_lo"), "share_of_search_hi": sos.get("share_hi"),
                          "gap": None if sov is None or share is None else sov - share})
     return rows
+
+
+def voice_vs_search_series(store, config, category: str, *, since: datetime | None = None,
+                           until: datetime | None = None) -> list[dict]:
+    """Per Trends bucket and brand: share of voice, share of search (with band) and gap.
+
+    Mentions are summed into the same buckets as the search data (one rollup query),
+    so the two shares cover the same days. Buckets without mentions have
+    ``share_of_voice`` None.
+    """
+    brands = {b.name for b in config.brands if b.category == category}
+    rows = [r for r in share_series(store, category, geo=config.trends.geo, smoothing="none",
+                                    since=since, until=until) if r["brand"] in brands]
+    if not rows:
+        return []
+    dates = sorted({r["date"] for r in rows})
+    resolution = _latest(store, category, config.trends.geo)[1]
+    step = STEP.get(resolution, timedelta(days=7))
+    counts: dict[tuple[str, datetime], int] = {}
+    for row in store.mentions.totals(by=("brand", "hour"), since=dates[0], until=dates[-1] + step,
+                                     brands=sorted(brands)):
+        hour = row["hour"]
+        bucket = dates[max(0, np.searchsorted(dates, hour, side="right") - 1)]
+        counts[row["brand"], bucket] = counts.get((row["brand"], bucket), 0) + row["count"]
+    out = []
+    for r in rows:
+        total = sum(counts.get((b, r["date"]), 0) for b in brands)
+        mentions = counts.get((r["brand"], r["date"]), 0)
+        sov = mentions / total if total else None
+        out.append({"date": r["date"], "brand": r["brand"], "is_partial": r["is_partial"], "mentions": mentions,
+                    "share_of_voice": sov, "share_of_search": r["share"],
+                    "share_of_search_lo": r["share_lo"], "share_of_search_hi": r["share_hi"],
+                    "gap": None if sov is None or r["share"] is None else sov - r["share"]})
+    return out
 
 
 def _f(x) -> float | None:

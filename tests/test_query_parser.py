@@ -130,3 +130,14 @@ def test_a_bad_query_fails_config_validation_with_its_column():
 def test_a_good_query_passes_config_validation():
     config = parse_config({"brands": [{"name": "Delta", "query": "@delta OR (delta NEAR/3 flight*)"}]})
     assert config.brands[0].query == "@delta OR (delta NEAR/3 flight*)"
+
+
+def test_columns_count_the_whole_query_when_it_has_several_lines():
+    query = "@united OR\n(late AND"
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse(query)
+    assert caught.value.column == 12
+    assert caught.value.pretty() == "(late AND\n^ this ( is never closed"
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse('a OR\n  "b  c*d"')
+    assert caught.value.column == 13 and caught.value.pretty().splitlines()[1] == "       ^ a wildcard * may only end a word (refund*)"

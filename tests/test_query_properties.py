@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from listening.config import Brand
 from listening.matching import BrandMatcher
+from listening.query import QuerySyntaxError, parse
 from listening.query.tokens import words
 
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "listening-hypothesis")  # not in the repo
@@ -39,11 +41,16 @@ queries = st.recursive(
     max_leaves=6)
 
 
+@lru_cache(maxsize=4096)
+def matcher(query: str) -> BrandMatcher:
+    return BrandMatcher([Brand(name="q", query=query)])
+
+
 def matches(query: str, text: str) -> bool:
-    return BrandMatcher([Brand(name="q", query=query)]).match(text) == ["q"]
+    return matcher(query).match(text) == ["q"]
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(queries, queries, texts)
 def test_and_or_not_are_boolean(a, b, text):
     ma, mb = matches(a, text), matches(b, text)
@@ -54,7 +61,7 @@ def test_and_or_not_are_boolean(a, b, text):
     assert matches(f"NOT ({a} OR {b})", text) == matches(f"(NOT {a}) AND (NOT {b})", text)
 
 
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=40, deadline=None, database=None)
 @given(queries, queries, queries, texts)
 def test_and_distributes_over_or(a, b, c, text):
     assert matches(f"{a} AND ({b} OR {c})", text) == matches(f"({a} AND {b}) OR ({a} AND {c})", text)
@@ -81,13 +88,13 @@ def reference(term: str, text: str) -> list[int]:
     return hits
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(leaves, texts)
 def test_terms_agree_with_the_reference(term, text):
     assert matches(term, text) == bool(reference(term, text))
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(st.sampled_from(["alpha", "beta", "eta", "US"]), st.sampled_from(["beta", "gamma", "@zeta", "us"]),
        st.integers(0, 3), st.booleans(), texts)
 def test_near_agrees_with_the_reference(left, right, distance, ordered, text):
@@ -97,8 +104,26 @@ def test_near_agrees_with_the_reference(left, right, distance, ordered, text):
     assert matches(f"{left} {op}/{distance} {right}", text) == any(0 <= g <= distance for g in gaps)
 
 
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(st.lists(queries, min_size=2, max_size=5), texts)
 def test_brands_compiled_together_match_as_if_alone(qs, text):
     together = BrandMatcher([Brand(name=f"b{i}", query=q) for i, q in enumerate(qs)]).match(text)
     assert together == [f"b{i}" for i, q in enumerate(qs) if matches(q, text)]
+
+
+QUERYISH = st.lists(st.sampled_from(
+    ["a", "b", "é", " ", " ", "AND", "OR", "NOT", "NEAR/2", "ONEAR/0", "(", ")", '"', "{", "}", "*",
+     "@", "#", ":", "-", "\n", "title:", "source:", "lang:", "and", "NEAR"]), max_size=14).map("".join)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(QUERYISH)
+def test_any_input_parses_or_fails_with_a_column(query):
+    try:
+        tree = parse(query)
+    except QuerySyntaxError as err:
+        assert 1 <= err.column <= len(query) + 1
+        assert "^" in err.pretty()
+        return
+    assert parse(str(tree)) == tree
+    BrandMatcher([Brand(name="q", query=query)]).match("a b ab é", title="a", source="a")

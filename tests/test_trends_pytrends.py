@@ -12,7 +12,7 @@ from pytrends.request import TrendReq
 from listening.trends.frames import TrendsRequest, strip_xssi
 from listening.trends.pytrends_backend import MemoryCache, PytrendsBackend, endpoints
 from listening.trends.resilience import FakeClock, Gate, TrendsError
-from tests.trends_replay import CASSETTES, load_cassettes, replay_server
+from tests.trends_replay import CASSETTES, load_cassettes, replay_server, request_keys
 
 DAILY = "2021-01-01 2021-01-05"
 
@@ -121,3 +121,52 @@ def test_replay_answers_429_with_retry_after(server):
     answer = requests.get(server.url + "/trends/api/explore", timeout=5)
     assert answer.status_code == 429 and answer.headers["Retry-After"] == "7"
     assert requests.get(server.url + "/trends/explore/?geo=US", timeout=5).status_code == 404  # as recorded
+
+
+def test_requests_match_by_meaning_not_bytes():
+    req = '{"comparisonItem": [{"keyword": "pizza", "time": "today 5-y", "geo": ""}], "category": 0, "property": ""}'
+    reordered = '{"property":"","category":0,"comparisonItem":[{"geo":"","time":"today 5-y","keyword":"pizza"}]}'
+    a = request_keys("POST", "/trends/api/explore", {"req": [req], "hl": ["en-US"], "tz": ["360"]})
+    b = request_keys("POST", "/trends/api/explore", {"req": [reordered], "hl": ["en-US"], "tz": ["360"]})
+    assert a == b
+    widget = '{"time": "x", "comparisonItem": [{"geo": {"region": "US-NY"}, "complexKeywordsRestriction": ' \
+             '{"keyword": [{"type": "BROAD", "value": "pizza"}]}}], "requestOptions": {"property": "", "category": 0}}'
+    one = request_keys("GET", "/trends/api/widgetdata/multiline", {"req": [widget], "token": ["A"], "tz": ["360"]})
+    two = request_keys("GET", "/trends/api/widgetdata/multiline", {"req": [widget], "token": ["B"], "tz": ["360"]})
+    assert one == two  # tokens are ignored
+    assert '"pizza","US-NY","x"' in one[1][2]  # the loose key: keyword, geo, time
+
+
+def test_public_api_is_curated():
+    import listening.trends as trends
+    assert set(trends.__all__) <= set(dir(trends))
+    assert {"collect", "PytrendsBackend", "CsvBackend", "Stitcher", "start_replay_server"} <= set(trends.__all__)
+
+
+def test_moving_timeframes_age_in_the_cache_fixed_past_ones_do_not(server):
+    from datetime import timedelta
+
+    from listening.trends.pytrends_backend import is_settled
+    cache, clock = MemoryCache(), FakeClock()
+    backend = PytrendsBackend(base_url=server.url, cache=cache, max_age=timedelta(hours=20),
+                              gate=Gate(pacing=0, clock=clock, sleep=clock.sleep))
+    weekly = TrendsRequest.of(["pizza", "bagel"], timeframe="today 5-y")
+    daily = TrendsRequest.of(["pizza", "bagel"], timeframe=DAILY)
+    backend.interest_over_time(weekly), backend.interest_over_time(daily)
+    clock.now += timedelta(hours=21)
+    asked = backend.gate.requests
+    backend.interest_over_time(daily)
+    assert backend.gate.requests == asked  # 2021-01-01..05 is settled history
+    backend.interest_over_time(weekly)
+    assert backend.gate.requests == asked + 2  # explore + multiline again (cookie kept)
+    assert is_settled(DAILY, clock.now) and not is_settled("today 5-y", clock.now)
+    assert not is_settled("2026-01-01 2026-01-02", datetime(2026, 1, 3, tzinfo=timezone.utc))
+
+
+def test_interest_by_region_is_a_share_per_country(server):
+    rows = _backend(server).interest_by_region(
+        TrendsRequest.of(["pizza", "bagel"], timeframe="2021-01-01 2021-12-31"))
+    united_states = {r.term: r.value for r in rows if r.geo_code == "US"}
+    assert united_states == {"pizza": 97, "bagel": 3}
+    assert len({r.geo_code for r in rows}) == 250
+    assert any(not r.has_data for r in rows)

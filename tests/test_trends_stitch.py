@@ -94,7 +94,11 @@ def test_anchor_candidates_cost_one_probe():
     backend = SimulatedBackend(truth)
     items = [i for i in truth if i[0] != "flights"]
     stitched = Stitcher(backend, timeframe="x", anchor_candidates=["flights"]).run(items)
-    assert stitched.anchor == ("flights", "") and backend.requests == 1 + math.ceil(9 / 4)
+    # the probe shares its request with 4 brands: 1 + ceil((9 - 4) / 4) requests
+    assert stitched.anchor == ("flights", "") and backend.requests == 3
+    true = np.array([truth[i] for i in items])
+    share, lo, hi = shares(stitched.value, stitched.lo, stitched.hi)
+    assert ((true / true.sum(0)) >= lo - SLACK).all() and ((true / true.sum(0)) <= hi + SLACK).all()
     assert stitched.items == items
 
 
@@ -105,3 +109,44 @@ def test_repeats_are_averaged_and_counted():
     stitched = Stitcher(backend, timeframe="x", repeats=3).run(list(truth))
     assert backend.requests == 2 * 3 and stitched.requests == 6
     assert not np.allclose(stitched.raw, np.round(stitched.raw))  # a mean of noisy pulls
+
+
+def test_a_window_that_moved_between_batches_is_stitched_on_the_common_buckets():
+    """Batch 0 from last week's cache, batch 1 fetched today: 'today 5-y' moved one week."""
+    rng = np.random.default_rng(11)
+    full = _truth(rng.uniform(10, 100, 8), rng.uniform(0, 6, 8), 31)
+    step = np.timedelta64(7, "D").astype(object)
+    last_week = SimulatedBackend({k: v[:-1] for k, v in full.items()})
+    this_week = SimulatedBackend({k: v[1:] for k, v in full.items()}, start=last_week.dates[0] + step)
+
+    class Moving:
+        name = "moving"
+
+        def __init__(self):
+            self.calls = 0
+
+        def interest_over_time(self, request):
+            self.calls += 1
+            return (last_week if self.calls == 1 else this_week).interest_over_time(request)
+
+    stitched = Stitcher(Moving(), timeframe="today 5-y").run(list(full))
+    assert len(stitched.dates) == 29 and stitched.dates[0] == this_week.dates[0]
+    true = np.array([full[i][1:-1] for i in stitched.items])
+    share, lo, hi = shares(stitched.value, stitched.lo, stitched.hi)
+    true_share = true / true.sum(0)
+    assert (true_share >= lo - SLACK).all() and (true_share <= hi + SLACK).all()
+
+
+def test_no_data_at_all_is_an_error_not_a_crash():
+    from listening.trends.resilience import TrendsError
+    backend = SimulatedBackend({("a", ""): np.array([]), ("b", ""): np.array([])})
+    with pytest.raises(TrendsError, match="no data"):
+        Stitcher(backend, timeframe="x").run([("a", ""), ("b", "")])
+
+
+def test_terms_with_no_searches_get_a_zero_share_within_their_band():
+    truth = {("big", ""): np.full(10, 1000.0), ("none", ""): np.zeros(10), ("small", ""): np.full(10, 3.0)}
+    _, stitched = _stitch(truth)
+    share, lo, hi = shares(stitched.value, stitched.lo, stitched.hi)
+    row = stitched.items.index(("none", ""))
+    assert (share[row] == 0).all() and (lo[row] == 0).all() and (hi[row] > 0).all()

@@ -7,8 +7,9 @@ one of their positive leaves hit (plus the rare brands whose query can match wit
 term at all, like ``NOT x`` or ``source:reddit``). So the cost of a mention follows
 the number of hits, not the number of terms.
 
-Text is matched on its words (``listening.query.tokens``), lower-cased and joined by
-single spaces, so a phrase pattern is plain text and word boundaries are spaces.
+Text is matched on its words (``listening.query.tokens``), folded (lower case, no
+accents) and joined by single spaces, so a phrase pattern is plain text and word
+boundaries are spaces: a pattern starts with a space (or ``#``), so every hit starts a word.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Callable, Iterable
 import ahocorasick
 
 from listening.query.ast import META_FIELDS, And, Field, Near, Node, Not, Or, Term
-from listening.query.tokens import words
+from listening.query.tokens import fold, folded_text, words
 
 TITLE_OFFSET = 1 << 20  # title words sit far from text words, so NEAR never spans both
 SCOPES = {"any": 3, "text": 1, "title": 2}  # bit masks: text = 1, title = 2
@@ -78,7 +79,7 @@ class Program:
         found = tuple(words(stem))
         if not found:
             return -1
-        leaf = Leaf(tuple(w.lower() for w in found), term.wildcard,
+        leaf = Leaf(tuple(fold(w) for w in found), term.wildcard,
                     found if term.case_sensitive else None, scope, term.label)
         return self._leaves.setdefault(leaf, len(self._leaves))
 
@@ -149,18 +150,22 @@ class Program:
         if patterns:
             self._automaton.make_automaton()
         self._has_title = any(leaf.scope != "text" for leaf in self._leaves)
-        self._by_leaf: dict[int, list[int]] = {}
+        by_leaf: dict[int, list[int]] = {}
         for rule in self.rules:
             for leaf in rule.positive:
-                self._by_leaf.setdefault(leaf, []).append(rule.order)
-        self._always = [r.order for r in self.rules if r.always]
+                by_leaf.setdefault(leaf, []).append(rule.order)
+        # Tuples of ints, not lists or Leaf objects: the garbage collector skips them.
+        self._by_leaf = {leaf: tuple(orders) for leaf, orders in by_leaf.items()}
+        self._always = tuple(r.order for r in self.rules if r.always)
+        self._leaf_count = len(self._leaves)
+        del self._leaves
 
     # -- matching --------------------------------------------------------------------------
 
     def scan(self, text: str, title: str | None = None) -> Hits:
         """Leaf -> spans for ``text`` (and ``title``): the one pass over the words."""
         hits: Hits = {}
-        if self._leaves:
+        if self._leaf_count:
             self._scan(text, 0, 1, hits)
             if title and self._has_title:
                 self._scan(title, TITLE_OFFSET, 2, hits)
@@ -170,7 +175,7 @@ class Program:
         found = words(text)
         if not found:
             return
-        low = " " + " ".join(found).lower() + " "
+        low = folded_text(found)
         for end, (length, skip, n_words, leaves) in self._automaton.iter(low):
             first = low.count(" ", 0, end - length + 1 + skip) - 1  # words before the hit
             span = (first + offset, first + n_words - 1 + offset)
@@ -187,26 +192,32 @@ class Program:
 
     def run(self, text: str, **fields: str | None) -> dict[str, list[str]]:
         """Brand -> matched term labels, in brand order."""
+        return {name: labels for name, ok, labels in self._evaluate(text, fields) if ok}
+
+    def explain(self, text: str, **fields: str | None) -> dict[str, tuple[bool, list[str]]]:
+        """Each brand that a positive term of its query hit: whether it matched, and those terms."""
+        return {name: (ok, labels) for name, ok, labels in self._evaluate(text, fields)}
+
+    def _evaluate(self, text: str, fields: dict) -> list[tuple[str, bool, list[str]]]:
         hits = self.scan(text, fields.get("title"))
         candidates: dict[int, list[str]] = {}  # rule order -> labels of its positive leaves hit
+        by_leaf, labels = self._by_leaf, self.labels
         for leaf in hits:
-            label = self.labels[leaf]
-            for order in self._by_leaf.get(leaf, ()):
-                candidates.setdefault(order, []).append(label)
+            for order in by_leaf.get(leaf, ()):
+                candidates.setdefault(order, []).append(labels[leaf])
         for order in self._always:
             candidates.setdefault(order, [])
         if not candidates:
-            return {}
-        meta = {k: _norm_meta(k, v) for k, v in fields.items() if v and k in META_FIELDS}
-        matched: dict[str, list[str]] = {}
-        for order in sorted(candidates):
-            rule, seen, labels = self.rules[order], hits, candidates[order]
+            return []
+        meta = {k: _norm_meta(k, v) for k, v in fields.items() if v and k in META_FIELDS} if fields else {}
+        out = []
+        for order in sorted(candidates) if len(candidates) > 1 else candidates:
+            rule, seen, found = self.rules[order], hits, candidates[order]
             if rule.exclusions and not rule.exclusions.isdisjoint(hits):
                 seen = _without(hits, rule.exclusions)
-                labels = [self.labels[leaf] for leaf in seen if leaf in rule.positive]
-            if rule.test(seen, meta):
-                matched[rule.name] = sorted(set(labels))
-        return matched
+                found = [labels[leaf] for leaf in seen if leaf in rule.positive]
+            out.append((rule.name, rule.test(seen, meta), sorted(set(found))))
+        return out
 
 
 def _all(tests: list[Test]) -> Test:
@@ -251,6 +262,8 @@ def _without(hits: Hits, exclusions: frozenset[int]) -> Hits:
 
 def _norm_meta(name: str, value: str | None) -> str:
     value = (value or "").strip().lower()
+    if name == "lang":
+        return value.replace("_", "-")
     return value.lstrip("@") if name == "author" else value
 
 
@@ -268,8 +281,6 @@ def _meta_test(node: Field) -> Test:
         have = meta.get(name, "")
         if not have:
             return False
-        if name == "lang":
-            have = have.replace("_", "-")
         return any(have == v or (prefix and have.startswith(v))
                    or (name == "lang" and have.split("-")[0] == v) for v, prefix in wanted)
     return test

@@ -45,7 +45,7 @@ OPERATOR_LOOKALIKES = {"and", "or", "not", "near", "onear"}
 
 
 class QuerySyntaxError(ValueError):
-    """A query that cannot be used; ``column`` (1-based) points at the mistake."""
+    """A query that cannot be used; ``column`` (1-based, in the whole query) points at the mistake."""
 
     def __init__(self, message: str, column: int, query: str = ""):
         super().__init__(f"column {column}: {message}")
@@ -55,7 +55,10 @@ class QuerySyntaxError(ValueError):
 
     def pretty(self) -> str:
         """The query with a caret under the mistake, for the CLI and the dashboard."""
-        return f"{self.query}\n{' ' * (self.column - 1)}^ {self.reason}"
+        start = self.query.rfind("\n", 0, self.column - 1) + 1
+        end = self.query.find("\n", start)
+        line = self.query[start:end if end != -1 else None]
+        return f"{line}\n{' ' * (self.column - 1 - start)}^ {self.reason}"
 
 
 def parse(query: str) -> Node:
@@ -92,25 +95,25 @@ class _Build(Transformer):
         text = str(tok)
         bare = text.rstrip("*").lower()
         if text in ("OR", "AND") or re.fullmatch(r"O?NEAR/\d+", text):
-            raise QuerySyntaxError(f"{text} needs a word or phrase on each side", tok.column)
+            raise QuerySyntaxError(f"{text} needs a word or phrase on each side", tok.start_pos + 1)
         if bare in OPERATOR_LOOKALIKES or bare.startswith(("near/", "onear/")):
             raise QuerySyntaxError(
                 f"{text!r} looks like an operator: write {bare.split('/')[0].upper()}"
                 + ("/n with a number" if "near" in bare else "")
-                + f', or quote it ("{text}") to search for the word', tok.column)
+                + f', or quote it ("{text}") to search for the word', tok.start_pos + 1)
         if text.startswith("-") and len(text) > 1:
-            raise QuerySyntaxError(f"write NOT {text[1:]} to exclude a word", tok.column)
-        return _term(text, tok.column)
+            raise QuerySyntaxError(f"write NOT {text[1:]} to exclude a word", tok.start_pos + 1)
+        return _term(text, tok.start_pos + 1)
 
     def PHRASE(self, tok: Token) -> Term:
-        return _term(str(tok)[1:-1], tok.column, phrase=True)
+        return _term(str(tok)[1:-1], tok.start_pos + 1, phrase=True)
 
     def CASED(self, tok: Token) -> Term:
         inner = str(tok)[1:-1].strip()
         phrase = inner.startswith('"') and inner.endswith('"') and len(inner) > 1
         if phrase:
             inner = inner[1:-1]
-        return _term(inner, tok.column, phrase=phrase or " " in inner.strip(), case_sensitive=True)
+        return _term(inner, tok.start_pos + 1, phrase=phrase or " " in inner.strip(), case_sensitive=True)
 
     def or_expr(self, items: list) -> Node:
         return Or(_flatten(Or, items))
@@ -125,15 +128,15 @@ class _Build(Transformer):
         node = items[0]
         for op, right in zip(items[1::2], items[2::2]):
             kind, distance = str(op).split("/")
-            node = Near(node, right, int(distance), ordered=kind == "ONEAR", column=op.column)
+            node = Near(node, right, int(distance), ordered=kind == "ONEAR", column=op.start_pos + 1)
         return node
 
     def field(self, items: list) -> Node:
         tok, item = items
         name = str(tok)[:-1].lower()
         if name not in FIELDS:
-            raise QuerySyntaxError(f"unknown field {name!r}: use one of {', '.join(FIELDS)}", tok.column)
-        return Field(name, item, column=tok.column)
+            raise QuerySyntaxError(f"unknown field {name!r}: use one of {', '.join(FIELDS)}", tok.start_pos + 1)
+        return Field(name, item, column=tok.start_pos + 1)
 
 
 def _flatten(kind: type, items: list) -> tuple:
@@ -152,7 +155,8 @@ def _term(text: str, column: int, *, phrase: bool = False, case_sensitive: bool 
         raise QuerySyntaxError(f"{shown} is empty: nothing to search for", column)
     star = body.find("*")
     if star != -1 and star != len(body) - 1:
-        raise QuerySyntaxError("a wildcard * may only end a word (refund*)", column + (1 if phrase else 0) + star)
+        lead = len(text) - len(text.lstrip()) + (1 if phrase else 0)
+        raise QuerySyntaxError("a wildcard * may only end a word (refund*)", column + lead + star)
     stem = body.rstrip("*")
     if not words(stem):
         raise QuerySyntaxError(f"{shown} has no letters or digits to search for", column)
@@ -232,27 +236,17 @@ def _check_brackets(query: str) -> None:
 
 def _explain(exc: UnexpectedInput, query: str) -> QuerySyntaxError:
     if isinstance(exc, UnexpectedCharacters):
-        return QuerySyntaxError(f"unexpected {query[exc.pos_in_stream]!r}", exc.column, query)
+        return QuerySyntaxError(f"unexpected {query[exc.pos_in_stream]!r}", exc.pos_in_stream + 1, query)
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         expected = getattr(exc, "expected", None) or getattr(exc, "accepts", None) or ()
         return QuerySyntaxError(f"the query ends too early: expected {_expected(expected)}",
                                 len(query.rstrip()) + 1, query)
     assert isinstance(exc, UnexpectedToken)
     tok = exc.token
-    if tok.type in ("OR", "AND") or tok.type == "PROX":
-        reason = f"{tok} needs something on its left" if _at_start(query, tok) else f"{tok} needs a word after it"
-        if not _at_start(query, tok):
-            reason = f"{tok} cannot follow the operator before it: expected {_expected(exc.accepts or exc.expected)}"
-        return QuerySyntaxError(reason, tok.column, query)
     if tok.type == "RPAR":
-        return QuerySyntaxError("empty ( ) or an operator with nothing after it", tok.column, query)
+        return QuerySyntaxError("empty ( ) or an operator with nothing after it", tok.start_pos + 1, query)
     return QuerySyntaxError(f"unexpected {str(tok)!r}: expected {_expected(exc.accepts or exc.expected)}",
-                            tok.column, query)
-
-
-def _at_start(query: str, tok: Token) -> bool:
-    before = query[: tok.start_pos].rstrip()
-    return not before or before.endswith("(")
+                            tok.start_pos + 1, query)
 
 
 def _expected(names) -> str:

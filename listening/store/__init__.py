@@ -9,15 +9,22 @@ pymongo, only plain dicts, dataclasses and our own errors.
 from __future__ import annotations
 
 import os
+from functools import partial
+from typing import Callable
 
 from pymongo import MongoClient
 from pymongo.database import Database
 
 from listening.store.alerts import AlertRepo
-from listening.store.embedded import embedded_uri
+from listening.store.embedded import data_dir, embedded_uri
+from listening.store.daily import DailyRepo
 from listening.store.feed import FeedRepo
+from listening.store.leases import LeaseRepo
 from listening.store.mentions import MentionRepo
+from listening.store.models import ModelRepo
+from listening.store.outbox import OutboxRepo
 from listening.store.runs import RunRepo
+from listening.store.series import SeriesCache, SeriesRepo
 from listening.store.sources import SourceStateRepo
 from listening.store.trends import TrendsRepo
 
@@ -29,28 +36,41 @@ __all__ = ["Store"]
 class Store:
     """A connection to one database, with a repository per concern."""
 
-    def __init__(self, client: MongoClient, db_name: str = DEFAULT_DB):
+    def __init__(self, client: MongoClient, db_name: str = DEFAULT_DB,
+                 heal: Callable[[], object] | None = None):
         self.client = client
         self.db: Database = client[db_name]
-        self.mentions = MentionRepo(self.db)
+        self.mentions = MentionRepo(self.db, heal=heal)
         self.feed = FeedRepo(self.db, self.mentions)
+        self.daily = DailyRepo(self.db, self.mentions)
         self.runs = RunRepo(self.db)
+        self.leases = LeaseRepo(self.db)
         self.trends = TrendsRepo(self.db)
         self.alerts = AlertRepo(self.db)
+        self.series = SeriesRepo(self.db)
+        self.series_cache = SeriesCache(self.db)
+        self.outbox = OutboxRepo(self.db)
+        self.models = ModelRepo(self.db)
         self.sources = SourceStateRepo(self.db)
 
     @classmethod
     def connect(cls, uri: str | None = None, db_name: str | None = None) -> "Store":
         """Connect to ``uri``, else ``MONGO_URI``, else the embedded default store."""
-        uri = uri or os.environ.get("MONGO_URI") or embedded_uri()
+        uri = uri or os.environ.get("MONGO_URI")
+        heal = None
+        if not uri:  # the embedded default: restart its server if it dies under us
+            folder = data_dir()
+            uri = embedded_uri(folder)
+            heal = partial(embedded_uri, folder)
         client: MongoClient = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=30_000)
-        store = cls(client, db_name or os.environ.get("LISTENING_DB") or DEFAULT_DB)
+        store = cls(client, db_name or os.environ.get("LISTENING_DB") or DEFAULT_DB, heal=heal)
         store.ensure_indexes()
         return store
 
     def ensure_indexes(self) -> None:
         """Create every collection's indexes (idempotent)."""
-        for repo in (self.mentions, self.runs, self.alerts, self.trends, self.sources, self.feed):
+        for repo in (self.mentions, self.runs, self.leases, self.alerts, self.trends, self.sources, self.feed, self.daily,
+                     self.models, self.outbox, self.series_cache):
             repo.ensure_indexes()
 
     def drop(self) -> None:

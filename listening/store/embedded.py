@@ -15,6 +15,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -47,7 +48,7 @@ def embedded_uri(folder: Path | None = None) -> str:
             return info["uri"]
         if info.get("pid"):
             _terminate(int(info["pid"]))  # alive but not answering: it holds the files
-        return _start(folder)
+        return _start(folder, _port_of(info.get("uri")))
 
 
 def stop(folder: Path | None = None) -> bool:
@@ -61,11 +62,11 @@ def stop(folder: Path | None = None) -> bool:
     return True
 
 
-def start_server(storage_path: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(storage_path: str, log_path: Path, port: int = 0) -> tuple[subprocess.Popen, str]:
     """Start a server detached from our process group; return it and its URI."""
     log = open(log_path, "w", encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", "0",
+        [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port),
          "--storage-path", storage_path],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True,
@@ -96,11 +97,29 @@ def ping(uri: str, timeout_ms: int = 1500) -> bool:
         client.close()
 
 
-def _start(folder: Path) -> str:
-    proc, uri = start_server(str(folder / "db"), folder / "secantus.log")
+def _start(folder: Path, port: int) -> str:
+    """Start the folder's server, on its old port when free so clients reconnect by themselves."""
+    if port and not _port_free(port):
+        port = 0
+    proc, uri = start_server(str(folder / "db"), folder / "secantus.log", port)
     (folder / "secantus.json").write_text(
         json.dumps({"pid": proc.pid, "uri": uri}), encoding="utf-8")
     return uri
+
+
+def _port_of(uri: str | None) -> int:
+    match = re.search(r":(\d+)/", uri or "")
+    return int(match[1]) if match else 0
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
 
 
 def _terminate(pid: int, grace_s: float = 20.0) -> None:

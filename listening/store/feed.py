@@ -2,10 +2,13 @@
 
 SecantusDB cannot serve ``sort + limit`` from an index over a whole collection, so a
 feed never asks for "the newest 50" outright: it scans time slices, narrow first and
-widening only while it has found too few, each slice an indexed range (with an
-equality prefix on brands, issues or source when one is filtered). Text search is a
-case-insensitive regex of the *escaped* user text; user input is only ever a value,
-never an operator.
+widening only while it has found too few. Each slice is sent as the one query shape
+its planner serves from an index -- a ``published_at`` range, plus one equality on
+brands, issues or source when exactly one is chosen (measured: any other field beside
+``brands``, or ``$in`` on it, turns the plan into a collection scan) -- and every other
+condition is checked here. A scan stops after ``budget`` documents and says how far
+back it got, so a rare filter never stalls the page. Text search matches the *escaped*
+user text case-insensitively; user input never reaches MongoDB as an operator.
 
 Handling and corrections write their own fields (``handled``, ``correction``) that a
 re-collection of the mention leaves alone, and an audit row in ``mention_audit``.
@@ -25,11 +28,14 @@ from pymongo.database import Database
 
 from listening.store.mentions import MentionRepo, rollup_keys
 
-FIRST_SLICE = timedelta(hours=6)
+FIRST_SLICE = timedelta(minutes=30)
 WIDEN = 4
+BUDGET = 20_000  # documents one scan may read (~0.5 s on SecantusDB)
+SLICE_DOCS = 300  # what one slice should hold (SecantusDB reads a whole slice, limit or not)
 LABELS = ("positive", "neutral", "negative")
-# Intents that ask for an answer; negative mentions (complaints) also need one.
-REPLY_INTENTS = ("question", "needs_reply", "complaint", "churn_risk")
+# Intents that ask us for an answer (listening.intent): questions, complaints asking for
+# action, and customers about to leave.
+REPLY_INTENTS = ("question", "needs_reply", "churn_risk")
 _FEED_FIELDS = {"fingerprint": 0, "matched_terms": 0, "first_collected_at": 0}
 
 
@@ -43,16 +49,42 @@ class FeedFilter:
     labels: tuple[str, ...] = ()
     text: str = ""
 
-    def query(self) -> dict[str, Any]:
-        """The MongoDB filter, every user value passed as a plain value."""
-        query: dict[str, Any] = {}
-        for field, values in (("brands", self.brands), ("issues", self.issues),
-                              ("source", self.sources), ("sentiment.label", self.labels)):
-            if values:
-                query[field] = {"$in": [str(v) for v in values]}
+    def index_query(self) -> dict[str, Any]:
+        """The part MongoDB gets: one equality on an indexed prefix, when there is one."""
+        for field, values in (("brands", self.brands), ("issues", self.issues), ("source", self.sources)):
+            if len(values) == 1:
+                return {field: str(values[0])}
+        return {}
+
+    def fully_indexed(self) -> bool:
+        """True when ``index_query`` says it all (MongoDB can then apply the limit)."""
+        chosen = [v for v in (self.brands, self.issues, self.sources) if v]
+        return not self.text.strip() and not self.labels and (
+            not chosen or (len(chosen) == 1 and len(chosen[0]) == 1))
+
+    def matches(self, doc: dict) -> bool:
+        """The whole filter, checked on a fetched mention."""
+        if self.brands and not set(doc.get("brands") or ()) & set(self.brands):
+            return False
+        if self.issues and not set(doc.get("issues") or ()) & set(self.issues):
+            return False
+        if self.sources and doc.get("source") not in self.sources:
+            return False
+        if self.labels and (doc.get("sentiment") or {}).get("label") not in self.labels:
+            return False
         if self.text.strip():
-            query["text"] = {"$regex": re.escape(self.text.strip()), "$options": "i"}
-        return query
+            pattern = re.compile(re.escape(self.text.strip()), re.IGNORECASE)
+            return bool(pattern.search(doc.get("text") or "") or pattern.search(doc.get("title") or ""))
+        return True
+
+
+@dataclass
+class Page:
+    """A page of mentions and how far back (or forward) the scan looked."""
+
+    mentions: list[dict]
+    reached: datetime  # the scan covered [reached, until) (newest first) or [since, reached)
+    complete: bool     # True when the whole window was scanned or the page is full
 
 
 class FeedRepo:
@@ -70,43 +102,48 @@ class FeedRepo:
 
     # -- reading -----------------------------------------------------------------
     def newest(self, flt: FeedFilter = FeedFilter(), *, since: datetime, until: datetime,
-               limit: int = 50, exclude: tuple[str, ...] = ()) -> list[dict]:
+               limit: int = 50, exclude: tuple[str, ...] = (), budget: int = BUDGET) -> Page:
         """Up to ``limit`` mentions in ``[since, until)``, newest first.
 
-        For the next page pass ``until`` = the last one's ``published_at`` and
+        For the next page pass ``until`` = the last one's ``published_at`` plus 1 ms and
         ``exclude`` = the ids already shown at exactly that time.
         """
-        query = flt.query()
-        if exclude:
-            query["_id"] = {"$nin": list(exclude)}
-        return self._scan(query, since, until, limit, newest_first=True)
+        skip = set(exclude)
+        return self._scan(flt.index_query(), lambda m: m["_id"] not in skip and flt.matches(m),
+                          since, until, limit, newest_first=True, budget=budget,
+                          exact=len(skip) if flt.fully_indexed() else None)
 
     def needs_reply(self, brands: list[str], *, since: datetime, until: datetime,
-                    limit: int = 50, flt: FeedFilter = FeedFilter()) -> list[dict]:
+                    limit: int = 50, flt: FeedFilter = FeedFilter(), budget: int = BUDGET) -> Page:
         """Unhandled questions and complaints about ``brands``, oldest first."""
         if not brands:
-            return []
-        query = {**flt.query(), "handled": None,
-                 "$or": [{"intent": {"$in": list(REPLY_INTENTS)}},
-                         {"sentiment.label": "negative"}]}
-        if not flt.brands:
-            query["brands"] = {"$in": list(brands)}
-        return self._scan(query, since, until, limit, newest_first=False)
+            return Page([], since, True)
+        flt = flt if flt.brands else FeedFilter(tuple(brands), flt.issues, flt.sources, flt.labels, flt.text)
+        wanted = set(REPLY_INTENTS)
+
+        def waiting(m: dict) -> bool:
+            return not m.get("handled") and bool(wanted & set(m.get("intent") or ())) and flt.matches(m)
+        return self._scan(flt.index_query(), waiting, since, until, limit, newest_first=False, budget=budget)
 
     def handled(self, *, since: datetime, until: datetime, limit: int = 500) -> list[dict]:
         """Mentions handled in ``[since, until)`` (for the time-to-handle figure)."""
         cursor = (self.collection.find({"handled.at": {"$gte": since, "$lt": until}},
-                                       {"published_at": 1, "handled": 1, "brands": 1})
+                                       {"published_at": 1, "handled": 1, "brands": 1,
+                                        "first_collected_at": 1, "collected_at": 1})
                   .sort("handled.at", DESCENDING).limit(limit))
         return list(cursor)
 
-    def _scan(self, query: dict, since: datetime, until: datetime, limit: int,
-              *, newest_first: bool) -> list[dict]:
-        """Walk time slices from one end of the window, widening until ``limit`` are found."""
+    def _scan(self, query: dict, keep, since: datetime, until: datetime, limit: int,
+              *, newest_first: bool, budget: int, exact: int | None = None) -> Page:
+        """Walk time slices from one end of the window, widening until ``limit`` are kept.
+
+        ``exact`` (when the query says everything but ``exact`` excluded ids) lets MongoDB
+        apply the limit, so a dense slice costs ``limit`` documents, not the whole slice.
+        """
         found: list[dict] = []
-        width = FIRST_SLICE
+        width, seen = FIRST_SLICE, 0
         lo, hi = since, until
-        while len(found) < limit and lo < hi:
+        while len(found) < limit and lo < hi and seen < budget:
             if newest_first:
                 start, end = max(since, hi - width), hi
                 hi = start
@@ -114,12 +151,23 @@ class FeedRepo:
                 start, end = lo, min(until, lo + width)
                 lo = end
             cursor = (self.collection.find({**query, "published_at": {"$gte": start, "$lt": end}},
-                                           _FEED_FIELDS)
-                      .sort("published_at", DESCENDING if newest_first else ASCENDING)
-                      .limit(limit - len(found)))
-            found.extend(cursor)
-            width *= WIDEN
-        return found
+                                           _FEED_FIELDS, batch_size=200)
+                      .sort("published_at", DESCENDING if newest_first else ASCENDING))
+            if exact is not None:
+                cursor = cursor.limit(limit - len(found) + exact)
+            in_slice = 0
+            for doc in cursor:
+                seen += 1
+                in_slice += 1
+                if keep(doc):
+                    found.append(doc)
+                if len(found) == limit or seen >= budget:
+                    cursor.close()
+                    return Page(found, doc["published_at"], len(found) == limit)
+            # size the next slice for about SLICE_DOCS documents, from this one's density
+            width *= WIDEN if in_slice == 0 else min(WIDEN, max(1.0, SLICE_DOCS / in_slice))
+        reached = hi if newest_first else lo
+        return Page(found, reached, len(found) == limit or lo >= hi)
 
     # -- human edits ---------------------------------------------------------------
     def mark_handled(self, mention_id: str, who: str, *, note: str = "",
@@ -147,18 +195,28 @@ class FeedRepo:
                  "issues": sorted(set(issues)) if issues is not None else before["issues"]}
         if after == before:
             return False
-        self.collection.update_one({"_id": mention_id}, {"$set": {
+        changes: dict[str, Any] = {
             "sentiment.label": after["sentiment"], "issues": after["issues"],
-            "labels.sentiment": after["sentiment"], "labels.issues": after["issues"],
-            "labels.by": who,
             "correction": {**after, "by": who, "at": at, "before": before},
-        }})
+            "labels.by": who, "labels.at": at,  # listening.store.labels feeds these to learning
+        }
+        if sentiment is not None:
+            changes["labels.sentiment"] = sentiment
+        if issues is not None:  # learning takes one issue label per mention
+            changes["labels.issue"] = after["issues"][0] if after["issues"] else "none"
+        # Only from the state we read: two people correcting at once move the rollups once.
+        result = self.collection.update_one(
+            {"_id": mention_id, "sentiment.label": before["sentiment"], "issues": old.get("issues")},
+            {"$set": changes})
+        if not result.modified_count:
+            return False
         new = {**old, "sentiment": {**(old.get("sentiment") or {}), "label": after["sentiment"]},
                "issues": after["issues"]}
         deltas: Counter = Counter(rollup_keys(new))
         deltas.subtract(rollup_keys(old))
         self.mentions._apply_deltas(deltas)  # the same cell writer the ingest path uses
-        self._log(mention_id, "corrected", who, at, before=before, after=after)
+        # published_at lets the daily rollups (store.daily.refresh) recount that day
+        self._log(mention_id, "corrected", who, at, before=before, after=after, published_at=old["published_at"])
         return True
 
     def history(self, mention_id: str) -> list[dict]:

@@ -6,12 +6,30 @@ it starts (status ``running``) and finished with its counts, status and error.
 
 from __future__ import annotations
 
+import os
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterator
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
+
+
+FAILED = ("failed", "timeout", "abandoned")
+PARENT_RUN_ENV = "LISTENING_PARENT_RUN"  # set by the scheduler for the subprocesses it starts
+_SCHEDULED: ContextVar[tuple[str, str] | None] = ContextVar("scheduled_run", default=None)
+
+
+@contextmanager
+def scheduled(job: str, run_id: str) -> Iterator[None]:
+    """Within this block (this thread), ``start(job)`` returns ``run_id`` (see ``RunRepo.start``)."""
+    token = _SCHEDULED.set((job, run_id))
+    try:
+        yield
+    finally:
+        _SCHEDULED.reset(token)
 
 
 class RunRepo:
@@ -23,9 +41,26 @@ class RunRepo:
     def ensure_indexes(self) -> None:
         self.collection.create_index([("job", ASCENDING), ("started_at", DESCENDING)])
         self.collection.create_index([("started_at", DESCENDING)])
+        self.collection.create_index([("status", ASCENDING), ("started_at", DESCENDING)])
+        self.collection.create_index([("parent_run", ASCENDING)], sparse=True)
+        self.collection.create_index([("scheduled_job", ASCENDING), ("started_at", DESCENDING)], sparse=True)
 
     def start(self, job: str, **details: Any) -> str:
-        """Record that ``job`` started; return the run id."""
+        """Record that ``job`` started; return the run id.
+
+        Inside a scheduled run of the same job (``scheduled``: a scheduled crawl that
+        calls ``listening.crawl.run``), the library's run is that run: one record, with
+        the library's counts. Inside another scheduled run, or in a subprocess one
+        started, the new run names it as ``parent_run``.
+        """
+        outer = _SCHEDULED.get()
+        if outer and outer[0] == job:
+            if details:
+                self.collection.update_one({"_id": outer[1]}, {"$set": details})
+            return outer[1]
+        parent = outer[1] if outer else os.environ.get(PARENT_RUN_ENV)
+        if parent:
+            details.setdefault("parent_run", parent)
         run_id = f"{job}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         self.collection.insert_one({
             "_id": run_id, "job": job, "status": "running",
@@ -42,6 +77,14 @@ class RunRepo:
             "counts": counts or {}, "error": error, **details,
         }})
 
+    def finish_if_running(self, run_id: str, **outcome: Any) -> bool:
+        """``finish`` unless the run was already finished (by the library that adopted it)."""
+        doc = self.collection.find_one({"_id": run_id}, {"status": 1})
+        if doc is None or doc.get("status") != "running":
+            return False
+        self.finish(run_id, **outcome)
+        return True
+
     def get(self, run_id: str) -> dict | None:
         return self.collection.find_one({"_id": run_id})
 
@@ -49,3 +92,53 @@ class RunRepo:
         """The newest runs, of one job or of all."""
         query = {"job": job} if job else {}
         return list(self.collection.find(query).sort("started_at", DESCENDING).limit(limit))
+
+    def abandon(self, run_id: str, reason: str) -> bool:
+        """Close a run left ``running`` by a process that died; True when one was open."""
+        result = self.collection.update_one({"_id": run_id, "status": "running"}, {"$set": {
+            "status": "abandoned", "finished_at": datetime.now(timezone.utc), "error": reason}})
+        return result.modified_count == 1
+
+    def jobs(self) -> list[str]:
+        """Every job name that has runs."""
+        return sorted(self.collection.distinct("job"))
+
+    def last_runs_by_job(self, jobs: list[str] | None = None, *, scheduled: bool = False) -> dict[str, dict]:
+        """Each job's newest run (one indexed lookup per job, cheap however long ``runs`` grows).
+
+        ``scheduled``: ``jobs`` are scheduler job ids (``crawl:reddit``), not job kinds.
+        """
+        field = "scheduled_job" if scheduled else "job"
+        last = {}
+        for job in jobs if jobs is not None else self.jobs():
+            doc = self.collection.find_one({field: job}, sort=[("started_at", DESCENDING)])
+            if doc:
+                last[job] = doc
+        return last
+
+    def recent_scheduled(self, job_id: str, limit: int = 50) -> list[dict]:
+        """The newest runs of one scheduler job id (``crawl:reddit``, ``digest:Baggage``)."""
+        return list(self.collection.find({"scheduled_job": job_id}).sort("started_at", DESCENDING).limit(limit))
+
+    def failures(self, *, since: datetime | None = None, limit: int = 20) -> list[dict]:
+        """The newest runs that did not end well (failed, timeout, abandoned), newest first."""
+        query: dict[str, Any] = {"status": {"$in": list(FAILED)}}
+        if since is not None:
+            query["started_at"] = {"$gte": since}
+        return list(self.collection.find(query).sort("started_at", DESCENDING).limit(limit))
+
+    def between(self, since: datetime, until: datetime | None = None) -> list[dict]:
+        """Runs started in ``[since, until)``, oldest first (timelines)."""
+        window: dict[str, datetime] = {"$gte": since}
+        if until is not None:
+            window["$lt"] = until
+        return list(self.collection.find({"started_at": window}).sort("started_at", ASCENDING))
+
+    def delete_before(self, cutoff: datetime) -> int:
+        """Forget finished runs started before ``cutoff`` (retention); return how many."""
+        return self.collection.delete_many(
+            {"started_at": {"$lt": cutoff}, "status": {"$ne": "running"}}).deleted_count
+
+    def children(self, run_id: str) -> list[dict]:
+        """Runs started by a subprocess of ``run_id`` (a scheduled crawl's own ``crawl`` run)."""
+        return list(self.collection.find({"parent_run": run_id}))

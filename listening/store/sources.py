@@ -39,14 +39,31 @@ class SourceStateRepo:
         }
 
     def save(self, source: str, state: dict[str, Any], *, run_id: str | None = None) -> None:
-        """Replace the source's state (after a crawl that finished)."""
+        """Replace the source's cursors and validators (after a crawl that finished)."""
         cursors = [{"key": key, "last_time": c.get("last_time"), "last_id": c.get("last_id")}
                    for key, c in state.get("cursors", {}).items()]
         validators = [{"url": url, "etag": v.get("etag"), "last_modified": v.get("last_modified")}
                       for url, v in list(state.get("validators", {}).items())[-MAX_VALIDATORS:]]
-        self.collection.replace_one({"_id": source}, {
+        self.collection.update_one({"_id": source}, {"$set": {
             "cursors": cursors, "validators": validators, "run_id": run_id,
-            "updated_at": datetime.now(timezone.utc)}, upsert=True)
+            "updated_at": datetime.now(timezone.utc)}}, upsert=True)
+
+    def record_crawl(self, source: str, summary: dict[str, Any]) -> None:
+        """Remember the source's latest crawl (status, counts, problems), ok or not."""
+        now = datetime.now(timezone.utc)
+        fields = {"last_crawl": {**summary, "at": now}}
+        if summary.get("status") == "ok":
+            fields["last_ok_at"] = now
+        self.collection.update_one({"_id": source}, {"$set": fields}, upsert=True)
+
+    def overview(self) -> list[dict[str, Any]]:
+        """Every source's latest crawl, last success and newest item seen (for the dashboard)."""
+        out = []
+        for doc in self.collection.find({}, {"validators": 0}).sort("_id", 1):
+            times = [c["last_time"] for c in doc.get("cursors", ()) if c.get("last_time")]
+            out.append({"source": doc["_id"], "last_crawl": doc.get("last_crawl"),
+                        "last_ok_at": doc.get("last_ok_at"), "newest_item_at": max(times, default=None)})
+        return out
 
     def reset(self, source: str | None = None) -> int:
         """Forget one source's state (or every source's): the next crawl fetches everything."""

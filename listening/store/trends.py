@@ -1,8 +1,11 @@
 """Google Trends in the store: ``search_volume``, the raw response cache, related
-queries and the 429 circuit breaker.
+queries, share by region (``search_by_region``) and the 429 circuit breaker.
 
-``search_volume`` holds one document per (category, term, geo, Trends category,
-property, resolution, bucket date): re-collecting overwrites it, never duplicates it.
+``search_volume`` holds one document per (category, scope, term, geo, Trends
+category, property, resolution, bucket date): ``raw`` (0-100 in its own request),
+``stitched`` (on the category's common scale) with ``lo``/``hi``/``error``, ``batch_id``,
+``anchor``, ``scale``, ``is_partial``, ``fetched_at``, ``source``. Re-collecting
+overwrites a point, never duplicates it.
 ``trends_cache`` keeps every raw answer keyed by its request, so asking again costs
 no request. ``trends_state`` holds the breaker, so the next run (and the dashboard)
 knows Google is blocking us and until when.
@@ -16,6 +19,7 @@ from typing import Any, Iterable
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError
 
 POINT_KEY = ("category", "scope", "term", "geo", "trends_category", "property", "resolution", "date")
 
@@ -35,6 +39,7 @@ class TrendsRepo:
         self.cache = db["trends_cache"]
         self.related = db["related_queries"]
         self.state = db["trends_state"]
+        self.by_region = db["search_by_region"]
 
     def ensure_indexes(self) -> None:
         self.volume.create_index([("category", ASCENDING), ("date", ASCENDING)])
@@ -42,7 +47,9 @@ class TrendsRepo:
         self.volume.create_index([("batch_id", ASCENDING)])
         self.related.create_index([("term", ASCENDING), ("kind", ASCENDING), ("fetched_at", DESCENDING)])
         self.related.create_index([("breakout", ASCENDING), ("fetched_at", DESCENDING)])
+        self.related.create_index([("issues", ASCENDING), ("fetched_at", DESCENDING)])
         self.cache.create_index([("fetched_at", DESCENDING)])
+        self.by_region.create_index([("category", ASCENDING), ("geo_code", ASCENDING)])
 
     # -- raw response cache (the backends' Cache protocol) --------------------------
     def get(self, key: str) -> dict | None:
@@ -59,22 +66,47 @@ class TrendsRepo:
 
     # -- search volume -----------------------------------------------------------
     def upsert_points(self, docs: Iterable[dict]) -> dict[str, int]:
-        """Write points idempotently: new, updated (a value changed) and unchanged counts.
+        """Write points idempotently; return counts of new, updated and unchanged points.
 
-        ``run_id`` is the run that first wrote the point; ``last_run_id`` is not kept, so
-        a re-run from the cache changes nothing.
+        ``run_id`` stays the run that first wrote the point, so a re-run from the cache
+        changes nothing at all.
         """
-        ops = []
-        for doc in docs:
+        by_id = {point_id(doc): doc for doc in docs}
+        counts = {"new": 0, "updated": 0, "unchanged": 0}
+        if not by_id:
+            return counts
+        # Read what is there by category (an indexed equality: on the embedded store a
+        # 1,600-id $in took 4 s, this 0.05 s), insert_many the new points, $set changes.
+        known: dict[str, dict] = {}
+        for category in {doc["category"] for doc in by_id.values()}:
+            for old in self.volume.find({"category": category}):
+                if old["_id"] in by_id:
+                    known[old["_id"]] = old
+        inserts, updates = [], []
+        for _id, doc in by_id.items():
+            old = known.get(_id)
+            if old is None:
+                inserts.append({**doc, "_id": _id})
+                continue
             fields = {k: v for k, v in doc.items() if k not in ("_id", "run_id")}
-            ops.append(UpdateOne({"_id": point_id(doc)},
-                                 {"$set": fields, "$setOnInsert": {"run_id": doc.get("run_id")}},
-                                 upsert=True))
-        if not ops:
-            return {"new": 0, "updated": 0, "unchanged": 0}
-        result = self.volume.bulk_write(ops, ordered=False)
-        return {"new": result.upserted_count, "updated": result.modified_count,
-                "unchanged": result.matched_count - result.modified_count}
+            if all(old.get(k) == v for k, v in fields.items()):
+                counts["unchanged"] += 1
+            else:
+                updates.append(UpdateOne({"_id": _id}, {"$set": fields}))
+        if inserts:
+            try:
+                self.volume.insert_many(inserts, ordered=False)
+            except BulkWriteError as exc:  # a concurrent run inserted some first: update those
+                if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                    raise
+                dupes = {inserts[e["index"]]["_id"] for e in exc.details["writeErrors"]}
+                updates += [UpdateOne({"_id": d["_id"]}, {"$set": {k: v for k, v in d.items() if k != "_id"}})
+                            for d in inserts if d["_id"] in dupes]
+                inserts = [d for d in inserts if d["_id"] not in dupes]
+        if updates:
+            self.volume.bulk_write(updates, ordered=False)
+        counts["new"], counts["updated"] = len(inserts), len(updates)
+        return counts
 
     def points(self, *, category: str | None = None, terms: list[str] | None = None,
                geo: str | None = None, since: datetime | None = None,
@@ -113,10 +145,16 @@ class TrendsRepo:
             self.related.bulk_write(ops, ordered=False)
         return len(ops)
 
-    def rising(self, *, term: str | None = None, breakout_only: bool = False,
+    def rising(self, *, term: str | None = None, breakout_only: bool = False, with_issues: bool = False,
                since: datetime | None = None, limit: int = 200) -> list[dict]:
-        """Rising related queries, biggest growth first (for issue alerts and the dashboard)."""
+        """Rising related queries, biggest growth first (for issue alerts and the dashboard).
+
+        Each carries ``issues`` (the taxonomy's issues its text raises: "ryanair refund"
+        -> refunds), so ``with_issues=True`` gives the searches an issue alert can use.
+        """
         query: dict[str, Any] = {"kind": "rising"}
+        if with_issues:
+            query["issues.0"] = {"$exists": True}
         if term is not None:
             query["term"] = term
         if breakout_only:
@@ -124,6 +162,22 @@ class TrendsRepo:
         if since is not None:
             query["fetched_at"] = {"$gte": since}
         return list(self.related.find(query).sort("value", DESCENDING).limit(limit))
+
+    # -- share by region (a map) -------------------------------------------------
+    def upsert_regions(self, rows: Iterable[dict]) -> int:
+        """Store per-region percentages (latest per category, term, parent geo, timeframe, level, region)."""
+        ops = []
+        for row in rows:
+            key = "|".join(str(row.get(k, "")) for k in
+                           ("category", "term", "parent_geo", "timeframe", "resolution", "geo_code"))
+            ops.append(UpdateOne({"_id": hashlib.sha1(key.encode()).hexdigest()[:24]}, {"$set": row}, upsert=True))
+        if ops:
+            self.by_region.bulk_write(ops, ordered=False)
+        return len(ops)
+
+    def regions(self, *, category: str | None = None) -> list[dict]:
+        query = {"category": category} if category is not None else {}
+        return list(self.by_region.find(query).sort([("geo_name", ASCENDING), ("term", ASCENDING)]))
 
     # -- circuit breaker ---------------------------------------------------------
     def breaker(self, key: str) -> dict | None:

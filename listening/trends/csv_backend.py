@@ -19,14 +19,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from listening.trends.frames import Frame, RelatedQuery, TrendsRequest, guess_resolution
+from listening.trends.frames import Frame, RegionValue, RelatedQuery, TrendsRequest, guess_resolution
 from listening.trends.resilience import TrendsError
 
 HEADER = re.compile(r"^(?P<term>.+?):\s*\((?P<place>[^)]*)\)\s*$")
 FIRST_COLUMN = {"Day": "DAY", "Week": "WEEK", "Month": "MONTH", "Time": "HOUR"}
+GEO_COLUMN = {"Country": "COUNTRY", "Region": "REGION", "Subregion": "REGION", "Metro": "DMA",
+              "DMA": "DMA", "City": "CITY"}
+STEPS = {"HOUR": timedelta(hours=1), "DAY": timedelta(days=1), "WEEK": timedelta(days=7),
+         "MONTH": timedelta(days=28)}
 
 
 class MissingExport(TrendsError):
@@ -69,21 +73,36 @@ def read_export(text: str) -> tuple[list[str], list[str], list[datetime], list[l
     return terms, places, dates, values, resolution
 
 
+def read_geo_export(text: str) -> tuple[str, list[str], list[tuple[str, list[str]]]]:
+    """Parse a by-region export (``geoMap.csv``): level, terms, [(region name, cells)]."""
+    lines = text.lstrip("\ufeff").splitlines()
+    start = next((i for i, line in enumerate(lines) if line.split(",", 1)[0].strip() in GEO_COLUMN), None)
+    if start is None:
+        raise ValueError("no Country/Region/Metro/City header row")
+    rows = [r for r in csv.reader(io.StringIO("\n".join(lines[start:]))) if r and r[0].strip()]
+    terms = [(m.group("term") if (m := HEADER.match(c)) else c).strip() for c in rows[0][1:]]
+    return GEO_COLUMN[rows[0][0].strip()], terms, [(r[0].strip(), r[1:]) for r in rows[1:]]
+
+
 class CsvBackend:
     """Answers requests from a folder of Google Trends CSV exports (geo is not checked)."""
 
     name = "csv"
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, *, now: datetime | None = None):
         self.folder = Path(folder)
+        self.now = now or datetime.now(timezone.utc)
         self.source = f"csv:{self.folder}"
         self.cache_hits = 0
-        self.exports = []
+        self.exports, self.maps = [], []
         for path in sorted(self.folder.glob("*.csv")):
-            try:
-                self.exports.append((path.name, *read_export(path.read_text(encoding="utf-8-sig"))))
-            except (ValueError, IndexError):
-                continue  # not an interest-over-time export (e.g. relatedQueries.csv)
+            text = path.read_text(encoding="utf-8-sig")
+            for reader, into in ((read_export, self.exports), (read_geo_export, self.maps)):
+                try:
+                    into.append((path.name, *reader(text)))
+                    break
+                except (ValueError, IndexError):
+                    continue  # another kind of export (e.g. relatedQueries.csv)
 
     def interest_over_time(self, request: TrendsRequest) -> Frame:
         wanted = [k.lower() for k in request.keywords]
@@ -91,10 +110,28 @@ class CsvBackend:
             lower = [t.lower() for t in terms]
             if all(w in lower for w in wanted):
                 rows = [values[lower.index(w)] for w in wanted]
-                return Frame(request.items, dates, rows, [False] * len(dates), resolution,
+                # Exports don't flag the bucket still running: one that ends after now is partial.
+                step = STEPS.get(resolution, timedelta(0))
+                partial = [d + step > self.now for d in dates]
+                return Frame(request.items, dates, rows, partial, resolution,
                              [[True] * len(dates) for _ in rows], f"csv:{name}")
         raise MissingExport(f"no CSV export in {self.folder} compares {', '.join(request.keywords)}: "
                             "export that comparison from trends.google.com")
 
     def related_queries(self, request: TrendsRequest) -> list[RelatedQuery]:
         return []
+
+    def interest_by_region(self, request: TrendsRequest, resolution: str = "COUNTRY") -> list[RegionValue]:
+        """From a by-region export of the same terms (regions are named, not coded)."""
+        wanted = [k.lower() for k in request.keywords]
+        for _name, level, terms, rows in self.maps:
+            lower = [t.lower() for t in terms]
+            if level == resolution and all(w in lower for w in wanted):
+                out = []
+                for region, cells in rows:
+                    for keyword, w in zip(request.keywords, wanted):
+                        cell = cells[lower.index(w)].strip().rstrip("%")
+                        out.append(RegionValue(keyword, region, region, _value(cell) if cell else 0.0, bool(cell)))
+                return out
+        raise MissingExport(f"no by-region ({resolution}) export in {self.folder} compares "
+                            f"{', '.join(request.keywords)}")

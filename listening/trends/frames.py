@@ -50,10 +50,12 @@ class TrendsRequest:
     def geos(self) -> list[str]:
         return [g for _, g in self.items]
 
-    def key(self, operation: str) -> str:
-        """The cache key of this request for one operation (interest, related)."""
+    def key(self, operation: str, origin: str = "") -> str:
+        """The cache key of this request for one operation (interest, related) at one origin."""
         doc = {"op": operation, "items": self.items, "time": self.timeframe,
                "cat": self.category, "prop": self.gprop, "repeat": self.repeat}
+        if origin:
+            doc["origin"] = origin
         return hashlib.sha1(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
     def describe(self) -> dict:
@@ -67,7 +69,7 @@ class Frame:
 
     items: tuple[Item, ...]
     dates: list[datetime]
-    values: list[list[int]]
+    values: list[list[float]]  # integers from Google; 0.5 for a CSV "<1", means of repeats
     partial: list[bool]
     resolution: str = ""
     has_data: list[list[bool]] = field(default_factory=list)
@@ -95,6 +97,17 @@ class RelatedQuery:
     link: str = ""
 
 
+@dataclass
+class RegionValue:
+    """A term's percentage of the compared terms' searches in one region (Google rounds it)."""
+
+    term: str
+    geo_code: str
+    geo_name: str
+    value: float
+    has_data: bool
+
+
 class Backend(Protocol):
     """What the collector needs from a source of Trends data."""
 
@@ -103,6 +116,8 @@ class Backend(Protocol):
     def interest_over_time(self, request: TrendsRequest) -> Frame: ...
 
     def related_queries(self, request: TrendsRequest) -> list[RelatedQuery]: ...
+
+    def interest_by_region(self, request: TrendsRequest, resolution: str = "COUNTRY") -> list[RegionValue]: ...
 
 
 def _utc(epoch: str | int | float) -> datetime:
@@ -157,6 +172,21 @@ def parse_related(data: dict, term: str, geo: str = "") -> list[RelatedQuery]:
             formatted = str(entry.get("formattedValue", entry.get("value", "")))
             out.append(RelatedQuery(term, geo, kind, query, int(entry.get("value", 0)), formatted,
                                     formatted.strip().lower() == "breakout", entry.get("link", "")))
+    return out
+
+
+def parse_geo_map(data: dict, keywords: list[str]) -> list[RegionValue]:
+    """``widgetdata/comparedgeo`` JSON -> one RegionValue per term and region.
+
+    With several terms Google answers percentages per region ("98%", "2%"): the
+    share of search in that region directly. Regions without data are kept, flagged.
+    """
+    out = []
+    for row in (data.get("default") or {}).get("geoMapData") or []:
+        code = row.get("geoCode") or str(row.get("coordinates", ""))
+        flags = row.get("hasData") or [True] * len(keywords)
+        for term, value, has in zip(keywords, row.get("value") or [], flags):
+            out.append(RegionValue(term, code, row.get("geoName", code), float(value), bool(has)))
     return out
 
 

@@ -17,9 +17,10 @@ no request at all, and a run interrupted by a 429 resumes where it stopped.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterator, Protocol
 
 import requests
@@ -27,8 +28,8 @@ from pytrends import exceptions as pt_errors
 from pytrends import request as pt_request
 from pytrends.request import TrendReq
 
-from listening.trends.frames import (Frame, RelatedQuery, TrendsRequest, parse_related,
-                                     parse_timeline, related_keyword)
+from listening.trends.frames import (Frame, RegionValue, RelatedQuery, TrendsRequest, parse_geo_map,
+                                     parse_related, parse_timeline, related_keyword)
 from listening.trends.resilience import Gate, RateLimited, ServerError, TrendsError, retry_after_seconds
 
 GOOGLE = "https://trends.google.com"
@@ -57,6 +58,20 @@ def endpoints(base_url: str | None) -> Iterator[None]:
             pt_request.BASE_TRENDS_URL = saved_base
             for name, value in saved.items():
                 setattr(TrendReq, name, value)
+
+
+FIXED = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2})? (?P<end>\d{4}-\d{2}-\d{2})(T\d{2})?$")
+
+
+def is_settled(timeframe: str, fetched_at: datetime) -> bool:
+    """True for a fixed period that had ended (plus 3 days to settle) when it was fetched."""
+    match = FIXED.match(timeframe.strip())
+    if not match:
+        return False
+    end = datetime.strptime(match.group("end"), "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    if fetched_at.tzinfo is None:
+        fetched_at = fetched_at.replace(tzinfo=timezone.utc)
+    return fetched_at >= end + timedelta(days=3)
 
 
 class Cache(Protocol):
@@ -148,6 +163,14 @@ def _interest(req: _TrendReq) -> None:
             raise
 
 
+def _by_region(req: _TrendReq, resolution: str) -> None:
+    try:
+        req.interest_by_region(resolution=resolution, inc_low_vol=False, inc_geo_code=True)
+    except (ValueError, KeyError):  # its DataFrame step, as above
+        if not any(c["endpoint"].endswith("widgetdata/comparedgeo") for c in req.calls):
+            raise
+
+
 class PytrendsBackend:
     """Google Trends (or a replay of it) through pytrends."""
 
@@ -155,17 +178,16 @@ class PytrendsBackend:
 
     def __init__(self, *, base_url: str | None = None, gate: Gate | None = None,
                  cache: Cache | None = None, hl: str = "en-US", tz: int = 360,
-                 timeout: tuple[float, float] = (5, 30)):
+                 timeout: tuple[float, float] = (5, 30), max_age: timedelta | None = None,
+                 source_label: str | None = None):
         self.base_url = base_url
+        self.source = source_label or base_url or GOOGLE  # what the dashboard names as the origin
+        self.max_age = max_age
         self.gate = gate or Gate()
         self.cache = cache if cache is not None else MemoryCache()
         self.hl, self.tz, self.timeout = hl, tz, timeout
         self.cache_hits = 0
         self._cookies: dict | None = None
-
-    @property
-    def source(self) -> str:
-        return self.base_url or GOOGLE
 
     def interest_over_time(self, request: TrendsRequest) -> Frame:
         calls, fetched_at = self._cached_or_fetch(request, "interest", _interest)
@@ -186,11 +208,17 @@ class PytrendsBackend:
                 out.extend(parse_related(json.loads(call["body"]), keyword, geo))
         return out
 
+    def interest_by_region(self, request: TrendsRequest, resolution: str = "COUNTRY") -> list[RegionValue]:
+        """Each term's share of the compared terms' searches per region (pytrends' interest_by_region)."""
+        calls, _ = self._cached_or_fetch(request, f"region:{resolution}", lambda req: _by_region(req, resolution))
+        geo = next(c for c in calls if c["endpoint"].endswith("widgetdata/comparedgeo"))
+        return parse_geo_map(json.loads(geo["body"]), request.keywords)
+
     def _cached_or_fetch(self, request: TrendsRequest, op: str,
                          action: Callable[[TrendReq], object]) -> tuple[list[dict], datetime]:
-        key = request.key(op)
+        key = request.key(op, self.base_url or GOOGLE)  # a replay's answers never pass for Google's
         hit = self.cache.get(key)
-        if hit is not None:
+        if hit is not None and self._fresh(hit, request):
             self.cache_hits += 1
             return hit["responses"], hit.get("fetched_at") or self.gate.clock()
         with endpoints(self.base_url):
@@ -205,6 +233,15 @@ class PytrendsBackend:
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # what MongoDB keeps
         self.cache.put(key, {"op": op, **request.describe()}, req.calls, self.source, now)
         return req.calls, now
+
+    def _fresh(self, hit: dict, request: TrendsRequest) -> bool:
+        """A past fixed period never changes; "today 5-y" moves, so its answer ages."""
+        fetched = hit.get("fetched_at")
+        if self.max_age is None or fetched is None or is_settled(request.timeframe, fetched):
+            return True
+        if fetched.tzinfo is None:
+            fetched = fetched.replace(tzinfo=timezone.utc)
+        return self.gate.clock() - fetched <= self.max_age
 
     @staticmethod
     def _payload(req: TrendReq, request: TrendsRequest) -> None:

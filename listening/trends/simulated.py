@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from listening.trends.frames import Frame, Item, RelatedQuery, TrendsRequest
+from listening.trends.frames import Frame, Item, RegionValue, RelatedQuery, TrendsRequest
 
 
 class SimulatedBackend:
@@ -37,7 +37,7 @@ class SimulatedBackend:
         true = np.array([self.truth[item] for item in request.items])
         if self.noise:
             true = true * self.rng.lognormal(0.0, self.noise, size=true.shape)
-        peak = true.max()
+        peak = true.max() if true.size else 0.0
         scaled = np.floor(true * 100.0 / peak + 0.5) if peak > 0 else np.zeros_like(true)
         partial = [False] * len(self.dates)
         if self.partial_last:
@@ -46,4 +46,7 @@ class SimulatedBackend:
                      "WEEK", [[True] * len(self.dates) for _ in request.items], self.name)
 
     def related_queries(self, request: TrendsRequest) -> list[RelatedQuery]:
+        return []
+
+    def interest_by_region(self, request: TrendsRequest, resolution: str = "COUNTRY") -> list[RegionValue]:
         return []

@@ -2,11 +2,13 @@
 
 Google scales every request on its own (its largest value becomes 100) and rounds to
 integers, so values from two requests cannot be compared. The first batch holds five
-terms and is the reference scale. One of its terms, never 0 in any bucket, becomes
-the anchor, and every later request carries it beside four new terms. Because Google
-divides a whole request by one constant, one factor per batch maps it onto the
-reference scale: ``k = sum(anchor in batch 0) / sum(anchor in batch b)``, estimated
-over every bucket at once.
+terms (configured anchor candidates first) and is the reference scale. One of its
+terms, never 0 in any bucket, becomes the anchor, and every later request carries it
+beside four new terms. Answers whose window moved (a cached batch beside a fresh one)
+are compared on the buckets they share. Because Google divides a whole request by
+one constant, one factor per batch maps it onto the reference scale:
+``k = sum(anchor in batch 0) / sum(anchor in batch b)``, estimated over every bucket
+at once.
 
 Error bands: each published value is the true one rounded, so the truth lies within
 +-0.5 of it. That bound goes through the factor (sums +-0.5 per bucket) by interval
@@ -26,6 +28,7 @@ from datetime import datetime
 import numpy as np
 
 from listening.trends.frames import MAX_ITEMS, Backend, Frame, Item, TrendsRequest
+from listening.trends.resilience import TrendsError
 
 
 @dataclass
@@ -91,6 +94,8 @@ class Stitcher:
             request = TrendsRequest(tuple(items), repeat=r, **self.options)
             frames.append(self.backend.interest_over_time(request))
             batch.requests += 1
+            if not frames[-1].dates:
+                raise TrendsError(f"Google has no data for {', '.join(request.keywords)} ({request.timeframe})")
         batch.key = TrendsRequest(tuple(items), **self.options).key("interest")
         times = [f.fetched_at for f in frames if f.fetched_at]
         batch.fetched_at = max(times) if times else None
@@ -100,54 +105,67 @@ class Stitcher:
 
     def plan_size(self, n: int) -> int:
         """Requests needed for n items when no chain is needed (times repeats)."""
-        if self.anchor_candidates:
-            return (1 + math.ceil(n / (MAX_ITEMS - 1))) * self.repeats
-        return (1 if n <= MAX_ITEMS else 1 + math.ceil((n - MAX_ITEMS) / (MAX_ITEMS - 1))) * self.repeats
+        return planned_requests(n, len(self.anchor_candidates)) * self.repeats
 
     def run(self, items: list[Item]) -> Stitched:
         items = list(dict.fromkeys(items))
         if not items:
             raise ValueError("nothing to stitch")
         geo = items[0][1]
-        candidates = [(c, geo) for c in self.anchor_candidates if (c, geo) not in items][:MAX_ITEMS]
-        first = candidates if candidates else items[:MAX_ITEMS]
+        candidates = [(c, geo) for c in self.anchor_candidates if (c, geo) not in items][:MAX_ITEMS - 1]
+        first = candidates + items[:MAX_ITEMS - len(candidates)]
         rest = [i for i in items if i not in first]
 
         batch0 = Batch(0, list(first), None)
         mean0, sem0, frame0 = self._pull(first, batch0)
+        self.dates, self.partial = list(frame0.dates), list(frame0.partial)
         known: dict[Item, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]] = {}
         lo0, hi0 = _bounds(mean0, sem0)
         for j, item in enumerate(first):
             known[item] = (mean0[j], mean0[j], lo0[j], hi0[j], 0)
         batches = [batch0]
-        anchor = _best_anchor(first, mean0)
+        anchor = _best_anchor(first, mean0, prefer=candidates)
         batch0.anchor = anchor
-        dates, partial, resolution = frame0.dates, list(frame0.partial), frame0.resolution
 
         for start in range(0, len(rest), MAX_ITEMS - 1):
             chunk = rest[start:start + MAX_ITEMS - 1]
             batch = Batch(len(batches), chunk, anchor)
-            self._stitch_batch(batch, anchor, known, partial)
+            self._stitch_batch(batch, anchor, known)
             if batch.weak:  # the anchor hit 0: chain through the largest term on the scale
                 bigger = max(known, key=lambda i: _floor(known[i][0]))
                 if bigger != anchor and _floor(known[bigger][0]) > _floor(known[anchor][0]):
                     retry = Batch(batch.index, chunk, bigger, requests=batch.requests, chained=True,
                                   weak=True)
-                    self._stitch_batch(retry, bigger, known, partial)
+                    self._stitch_batch(retry, bigger, known)
                     batch = retry
             batches.append(batch)
 
         value = np.array([known[i][0] for i in items])
-        return Stitched(items, list(dates), partial, resolution, value,
+        return Stitched(items, list(self.dates), self.partial, frame0.resolution, value,
                         np.array([known[i][2] for i in items]), np.array([known[i][3] for i in items]),
                         np.array([known[i][1] for i in items]), [known[i][4] for i in items],
                         batches, anchor, sum(b.requests for b in batches))
 
-    def _stitch_batch(self, batch: Batch, anchor: Item, known: dict, partial: list[bool]) -> None:
+    def _align(self, frame: Frame, mean: np.ndarray, sem: np.ndarray, known: dict):
+        """Keep the buckets every answer has (a window that moved between two pulls, or
+        a cached batch beside a fresh one): the factor is then estimated on the same weeks."""
+        where = {d: t for t, d in enumerate(frame.dates)}
+        keep = [t for t, d in enumerate(self.dates) if d in where]
+        if len(keep) < len(self.dates):
+            for item, (value, raw, lo, hi, b) in known.items():
+                known[item] = (value[keep], raw[keep], lo[keep], hi[keep], b)
+            self.dates = [self.dates[t] for t in keep]
+            self.partial = [self.partial[t] for t in keep]
+        if not self.dates:
+            raise TrendsError("two answers of one category share no bucket")
+        cols = [where[d] for d in self.dates]
+        self.partial = [p or bool(frame.partial[c]) for p, c in zip(self.partial, cols)]
+        return mean[:, cols], sem[:, cols]
+
+    def _stitch_batch(self, batch: Batch, anchor: Item, known: dict) -> None:
         members = [anchor, *batch.items]
         mean, sem, frame = self._pull(members, batch)
-        for t, flag in enumerate(frame.partial[:len(partial)]):
-            partial[t] = partial[t] or flag
+        mean, sem = self._align(frame, mean, sem, known)
         ref_value, _, ref_lo, ref_hi, _ = known[anchor]
         a_mean, a_sem = mean[0], sem[0]
         a_lo, a_hi = _bounds(a_mean, a_sem)
@@ -162,6 +180,14 @@ class Stitcher:
             known[item] = (value, mean[j], lo[j] * batch.scale_lo, hi[j] * batch.scale_hi, batch.index)
 
 
+def planned_requests(n: int, candidates: int = 0) -> int:
+    """The first request holds the anchor candidates and the first brands (5 terms in
+    all), every later one the anchor and 4 new brands: ceil((N-1)/4) without candidates."""
+    candidates = min(candidates, MAX_ITEMS - 1)
+    first = MAX_ITEMS - candidates
+    return 1 if n <= first else 1 + math.ceil((n - first) / (MAX_ITEMS - 1))
+
+
 def _bounds(mean: np.ndarray, sem: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where the true value lies: +-0.5 rounding, plus 2 standard errors of the repeats."""
     return np.maximum(mean - 0.5 - 2 * sem, 0.0), mean + 0.5 + 2 * sem
@@ -173,11 +199,14 @@ def _floor(values: np.ndarray) -> float:
     return low if math.isfinite(low) else -1.0
 
 
-def _best_anchor(items: list[Item], mean: np.ndarray) -> Item:
-    """The term measured most precisely everywhere: the largest minimum (never 0 if any)."""
+def _best_anchor(items: list[Item], mean: np.ndarray, prefer: list[Item] = ()) -> Item:
+    """The term measured most precisely everywhere: the largest minimum (never 0 if any).
+
+    Configured candidates come first when one of them is never 0."""
     mins = mean.min(axis=1)
     sums = mean.sum(axis=1)
-    best = max(range(len(items)), key=lambda j: (mins[j], sums[j]))
+    pool = [j for j, item in enumerate(items) if item in prefer and mins[j] > 0] or range(len(items))
+    best = max(pool, key=lambda j: (mins[j], sums[j]))
     return items[best]
 
 

@@ -1,0 +1,79 @@
+"""Throughput of the full tagger beside bare VADER, on the shared airline tweets.
+
+    .venv/bin/python bench/tagging.py [--repeat 3] [--batch 1000] [--learned]
+
+Prints mentions/s for bare VADER (default thresholds, no normalisation) and for
+``Tagger.tag_many`` (normalise, language, tuned sentiment, issues, intent) in batches
+like the pipeline's, and with ``--learned`` also for a tagger with a model trained on
+the file's training split. Both run in this one process on the same texts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from listening import learning  # noqa: E402
+from listening.config import PACKAGED_DEMO, load_config  # noqa: E402
+from listening.evaluate import DEFAULT_LABELS  # noqa: E402
+from listening.sentiment import _base_analyzer, scorer_for  # noqa: E402
+from listening.tagging import Tagger  # noqa: E402
+
+
+def best_rates(runs: list, n: int, repeat: int) -> list[float]:
+    """Best rate of each run; the runs take turns so that they share the machine's load."""
+    best = [float("inf")] * len(runs)
+    for _ in range(repeat):
+        for i, run in enumerate(runs):
+            start = time.perf_counter()
+            run()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return [n / b for b in best]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--learned", action="store_true", help="also time a learned model")
+    args = parser.parse_args()
+    with open(DEFAULT_LABELS, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    texts = [r["text"] for r in rows]
+    config = load_config(PACKAGED_DEMO)
+    analyzer = _base_analyzer()
+    tagger = Tagger(config)
+    tagger.tag_many(texts[:200])  # load wordsegment, the language model, caches
+
+    def vader():
+        for text in texts:
+            analyzer.polarity_scores(text)
+
+    def tag(with_tagger):
+        def run():
+            for i in range(0, len(texts), args.batch):
+                with_tagger.tag_many(texts[i:i + args.batch])
+        return run
+
+    runs = [vader, tag(tagger)]
+    if args.learned:
+        train = [r for r in rows if not learning.is_test(r["tweet_id"])]
+        model = learning.train([r["text"] for r in train], [r["airline_sentiment"] for r in train],
+                               [learning.clean_issue(r["negativereason"]) for r in train],
+                               scorer=scorer_for(config))
+        runs.append(tag(Tagger(config, model=model)))
+    rates = best_rates(runs, len(texts), args.repeat)
+    print(f"{len(texts)} mentions, batches of {args.batch}, best of {args.repeat}")
+    print(f"bare VADER            {rates[0]:10,.0f} mentions/s")
+    for name, rate in zip(("Tagger (lexicon)", "Tagger (learned)"), rates[1:]):
+        print(f"{name:20s}  {rate:10,.0f} mentions/s  ({rate / rates[0]:.2f} x VADER)")
+
+
+if __name__ == "__main__":
+    main()

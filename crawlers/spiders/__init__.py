@@ -1,0 +1,1 @@
+"""One spider per source kind; each reads its source's configuration from spider arguments."""

@@ -1,0 +1,175 @@
+"""What every source spider shares: its source config, start URLs, paging, state and problems.
+
+The runner passes plain data as spider arguments (``source``: a ``Source`` as a dict,
+``state``: the source's stored state, ``terms``: the brand terms for ``{query}``,
+``variables``: other URL placeholders); by hand, ``scrapy crawl feed -a source=NAME``
+reads the source from listening.yaml. A spider subclass only parses responses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import datetime, timedelta
+from typing import Any, AsyncIterator, Iterable
+from urllib.parse import quote_plus
+
+import dateparser
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError
+from twisted.python.failure import Failure
+
+from crawlers.report import SourceReport
+from listening.config import Config, Source, load_config
+from listening.timeparse import parse_time
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Items this much older than the cursor are skipped; the overlap catches late indexing.
+CURSOR_OVERLAP = timedelta(minutes=10)
+
+
+def expand_urls(templates: Iterable[str], terms: Iterable[str],
+                variables: dict[str, str]) -> list[tuple[str, str]]:
+    """(cursor key, URL) per start URL: ``{query}`` filled with each term (one URL per term),
+    any other ``{name}`` from ``variables`` or ``$NAME``.
+
+    The key keeps the variables unfilled, so a source's cursor survives a new host or port.
+    """
+    pairs: list[tuple[str, str]] = []
+    for template in templates:
+        filled = PLACEHOLDER.sub(lambda match: _variable(match.group(1), template, variables), template)
+        if "{query}" not in template:
+            pairs.append((template, filled))
+            continue
+        for term in terms:
+            query = quote_plus(term)
+            pairs.append((template.replace("{query}", query), filled.replace("{query}", query)))
+    return list(dict.fromkeys(pairs))
+
+
+def _variable(name: str, template: str, variables: dict[str, str]) -> str:
+    if name == "query":
+        return "{query}"
+    value = variables.get(name, os.environ.get(name.upper()))
+    if value is None:
+        raise KeyError(f"no value for {{{name}}} in {template!r} (set ${name.upper()})")
+    return value.rstrip("/")
+
+
+class SourceSpider(scrapy.Spider):
+    """Base of the feed, html and json_api spiders."""
+
+    def __init__(self, source: dict | Source | str, state: dict | None = None, terms: list[str] | None = None,
+                 variables: dict[str, str] | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.config: Config | None = None
+        if isinstance(source, str):  # `scrapy crawl KIND -a source=NAME`: from listening.yaml
+            from listening.crawl import query_terms
+
+            self.config = load_config()
+            source = next((s for s in self.config.sources if s.name == source), None) or json.loads(source)
+            terms = terms if terms is not None else query_terms(self.config)
+        self.source = source if isinstance(source, Source) else Source.model_validate(source)
+        self.state = state or {}
+        self.report = SourceReport(self.source.name, self.source.kind)
+        self.terms = list(terms or [])
+        self.variables = dict(variables or {})
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "SourceSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_spider_error, signal=signals.spider_error)
+        crawler.signals.connect(spider.on_item_error, signal=signals.item_error)
+        return spider
+
+    def closed(self, reason: str) -> None:
+        self.report.finish()
+
+    def start_urls_for_source(self) -> list[tuple[str, str]]:
+        """(cursor key, URL) of each start URL."""
+        try:
+            return expand_urls(self.source.urls, self.terms, self.variables)
+        except KeyError as exc:
+            self.report.problem("config", "", str(exc.args[0]))
+            return []
+
+    async def start(self) -> AsyncIterator[Any]:
+        for key, url in self.start_urls_for_source():
+            yield self.page_request(url, start=key, page=1)
+
+    def page_request(self, url: str, *, start: str, page: int, callback=None, **meta: Any) -> scrapy.Request:
+        """A request that remembers its start URL's cursor key and its page number."""
+        return scrapy.Request(url, callback=callback or self.parse, errback=self.on_error,
+                              meta={"start": start, "page": page, "handle_httpstatus_list": [304], **meta},
+                              dont_filter=page == 1)
+
+    def more_pages(self, page: int) -> bool:
+        return page < self.source.max_pages
+
+    def local_time(self, value: Any) -> Any:
+        """A time shown without a zone, read in the source's ``timezone`` (UTC when unset)."""
+        zone = self.source.timezone
+        if not zone or not isinstance(value, str) or not value.strip():
+            return value
+        try:
+            float(value)
+            return value  # epoch seconds or milliseconds carry no zone
+        except ValueError:
+            pass
+        settings = {"TIMEZONE": zone, "TO_TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True}
+        return dateparser.parse(value, settings=settings) or value
+
+    # -- incremental state ---------------------------------------------------------
+    def watermark(self, start: str) -> datetime | None:
+        """Items older than this were collected by an earlier crawl of ``start``."""
+        cursor = self.state.get("cursors", {}).get(start) or {}
+        when = parse_time(cursor.get("last_time"))
+        return when - CURSOR_OVERLAP if when else None
+
+    def last_id(self, start: str) -> str | None:
+        return (self.state.get("cursors", {}).get(start) or {}).get("last_id")
+
+    # -- problems --------------------------------------------------------------------
+    def on_error(self, failure: Failure) -> None:
+        """Record a failed request by kind; the crawl goes on."""
+        request = failure.request
+        exc = failure.value
+        start = request.meta.get("start")
+        if isinstance(exc, HttpError):
+            self.report.http_error(exc.response.status, exc.response.url, start=start)
+            return
+        if isinstance(exc, (DownloadTimeoutError, TimeoutError)):
+            kind = "timeout"
+        elif isinstance(exc, (DownloadCancelledError, CancelledError)):  # DOWNLOAD_MAXSIZE
+            kind = "too_large"
+        elif isinstance(exc, IgnoreRequest) and "redirections" in str(exc):
+            kind = "redirect_loop"
+        elif isinstance(exc, IgnoreRequest) and "robots.txt" in str(exc):
+            kind = "robots_disallowed"
+        elif isinstance(exc, (ConnectionRefusedError, DNSLookupError)):
+            kind = "unreachable"
+        else:
+            kind = "download_failed"
+        self.report.problem(kind, request.url, f"{type(exc).__name__}: {exc}", start=start)
+
+    def on_spider_error(self, failure: Failure, response) -> None:
+        """A parse callback raised: that page is lost, the crawl goes on."""
+        self.report.problem("parse_error", response.url, f"{type(failure.value).__name__}: {failure.value}",
+                            start=response.meta.get("start"))
+
+    def on_item_error(self, failure: Failure, response=None) -> None:
+        """The item pipeline raised (a store write failed)."""
+        self.report.problem("store_error", getattr(response, "url", ""),
+                            f"{type(failure.value).__name__}: {failure.value}")
+
+    def check_charset(self, response: scrapy.http.Response) -> None:
+        """Note a page whose bytes do not fit its declared (or guessed) charset."""
+        if not isinstance(response, scrapy.http.TextResponse):
+            return
+        if "\ufffd" in response.text and b"\xef\xbf\xbd" not in response.body:
+            self.report.problem("bad_charset", response.url, f"not valid {response.encoding}")

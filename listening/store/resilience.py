@@ -1,0 +1,44 @@
+"""Riding out a database outage: wait, heal, retry, instead of losing a batch.
+
+Only transient failures (the server gone or unreachable) are retried; a bad query or
+a bad document fails at once. ``heal`` lets the embedded store restart its server.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Callable, TypeVar
+
+from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+TRANSIENT = (ConnectionFailure, ServerSelectionTimeoutError)
+
+
+class StoreUnavailable(RuntimeError):
+    """The database stayed unreachable for longer than we were willing to wait."""
+
+
+def with_retry(action: Callable[[], T], *, heal: Callable[[], object] | None = None,
+               give_up_after_s: float = 300.0, sleep: Callable[[float], None] = time.sleep) -> tuple[T, int]:
+    """Run ``action`` until it succeeds; return its result and how many retries it took."""
+    deadline = time.monotonic() + give_up_after_s
+    delay, retries = 0.2, 0
+    while True:
+        try:
+            return action(), retries
+        except TRANSIENT as exc:
+            if time.monotonic() > deadline:
+                raise StoreUnavailable(f"database unreachable for {give_up_after_s:.0f}s: {exc}") from exc
+            retries += 1
+            log.warning("database unreachable (%s); retry %d in %.1fs", exc.__class__.__name__, retries, delay)
+            sleep(delay * (1 + random.random() / 2))
+            delay = min(delay * 2, 10.0)
+            if heal is not None:
+                try:
+                    heal()
+                except Exception as heal_exc:  # noqa: BLE001 - healing is best effort; we retry anyway
+                    log.warning("could not restart the embedded store: %s", heal_exc)

@@ -1,0 +1,70 @@
+"""Walking many stored mentions in batches: for the query tester and for re-matching.
+
+The walk first reads the ids (and times) of every mention in the window -- one indexed
+range, a few dozen bytes a mention -- then fetches the mentions by ``$in`` in batches.
+That keeps each batch fast on SecantusDB (no ``sort + limit``, no long-lived cursor)
+and makes the walk safe while the same mentions are being rewritten (``rematch``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any, Iterator
+
+from pymongo.collection import Collection
+
+from listening.store.mentions import MentionRepo, rollup_keys
+
+# What matching reads: the texts and the fields a query may filter on.
+MATCH_FIELDS = ("text", "title", "source", "lang", "author", "published_at", "brands", "matched_terms")
+
+
+def mention_ids(collection: Collection, *, since: datetime | None = None,
+                until: datetime | None = None) -> list[Any]:
+    """Ids of the mentions published in ``[since, until)``, newest first."""
+    window = {op: t for op, t in (("$gte", since), ("$lt", until)) if t is not None}
+    rows = collection.find({"published_at": window} if window else {}, {"published_at": 1})
+    rows = sorted(rows, key=lambda r: (r.get("published_at") is not None, r.get("published_at") or 0),
+                  reverse=True)
+    return [r["_id"] for r in rows]
+
+
+def iter_mentions(collection: Collection, *, since: datetime | None = None,
+                  until: datetime | None = None, fields: tuple[str, ...] | None = MATCH_FIELDS,
+                  batch_size: int = 2000, limit: int | None = None) -> Iterator[list[dict]]:
+    """Mentions in ``[since, until)``, newest first (at most ``limit``), in batches.
+
+    ``fields=None`` fetches whole mentions.
+    """
+    ids = mention_ids(collection, since=since, until=until)[:limit]
+    projection = dict.fromkeys(fields, 1) if fields is not None else None
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start:start + batch_size]
+        found = {d["_id"]: d for d in collection.find({"_id": {"$in": chunk}}, projection)}
+        batch = [found[i] for i in chunk if i in found]  # keep the newest-first order
+        if batch:
+            yield batch
+
+
+def set_brands(repo: MentionRepo, changes: list[tuple[dict, dict[str, Any]]]) -> list[Any]:
+    """Give mentions new ``brands`` (and ``matched_terms``, ...) and move their rollup cells.
+
+    ``changes`` holds (the mention as read, the fields to set). Each write only lands if
+    the fields the rollups count are still as read, so a human correction made meanwhile
+    is never overwritten (that mention is skipped; the next rematch picks it up). Only
+    the given fields are written, never the whole mention. Returns the ids written.
+    """
+    deltas: Counter = Counter()
+    written = []
+    for old, fields in changes:
+        unchanged = {"_id": old["_id"], "brands": old.get("brands"), "issues": old.get("issues"),
+                     "sentiment.label": (old.get("sentiment") or {}).get("label")}
+        if not repo.collection.update_one(unchanged, {"$set": fields}).modified_count:
+            continue
+        written.append(old["_id"])
+        if fields.get("brands", old.get("brands")) != old.get("brands"):
+            deltas.update(rollup_keys({**old, **fields}))
+            deltas.subtract(rollup_keys(old))
+    repo._apply_deltas(deltas)  # the same cell writer the ingest path uses
+    return written

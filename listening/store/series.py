@@ -1,0 +1,220 @@
+"""Read-only queries the alert rules need: rollup cells over a window, collection runs,
+and example mentions for an alert.
+
+The rules compare many (brand, issue) series at once, so ``cells`` fetches every
+cell they need in one indexed range scan (negative cells per issue, and every label
+of the brand-wide ``"*"`` cells) rather than one query per series.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Iterator
+
+from pymongo import ASCENDING, UpdateOne
+from pymongo.database import Database
+
+ALL_ISSUES = "*"
+_CELL_FIELDS = {"_id": 0, "brand": 1, "issue": 1, "label": 1, "source": 1, "hour": 1, "count": 1}
+
+
+class SeriesRepo:
+    """Hourly series over ``mention_stats``, plus what an alert shows as evidence."""
+
+    def __init__(self, db: Database):
+        self.stats = db["mention_stats"]
+        self.mentions = db["mentions"]
+        self.runs = db["runs"]
+
+    def ensure_indexes(self) -> None:
+        """The rollup indexes belong to MentionRepo; nothing extra is needed here."""
+
+    def cells(self, since: datetime, until: datetime, *,
+              brands: list[str] | None = None) -> Iterator[tuple[str, str, str, str, datetime, int]]:
+        """(brand, issue, label, source, hour, count) in ``[since, until)``.
+
+        Brand-wide cells (issue ``"*"``) come with every label; issue cells only when
+        negative, which is all the issue rules count.
+        """
+        match: dict = {"hour": {"$gte": since, "$lt": until},
+                       "$or": [{"issue": ALL_ISSUES}, {"label": "negative"}]}
+        if brands is not None:
+            match["brand"] = {"$in": list(brands)}
+        for c in self.stats.find(match, _CELL_FIELDS, batch_size=10_000):
+            if c.get("count"):
+                yield c["brand"], c["issue"], c["label"], c["source"], c["hour"], c["count"]
+
+    def collection_runs(self, since: datetime, until: datetime, jobs: list[str]) -> list[dict]:
+        """Successful collection runs that started in ``[since, until)``, oldest first."""
+        return list(self.runs.find(
+            {"job": {"$in": list(jobs)}, "started_at": {"$gte": since, "$lt": until},
+             "status": {"$in": ["ok", "partial"]}},
+            {"started_at": 1, "finished_at": 1, "job": 1}).sort("started_at", ASCENDING))
+
+    def examples(self, brand: str, since: datetime, until: datetime, *, issue: str | None = None,
+                 label: str | None = "negative", limit: int = 5) -> list[dict]:
+        """Mentions behind an alert: the brand's (and issue's) mentions in the window.
+
+        An equality on ``brands`` plus a time range uses the (brands, published_at) index.
+        """
+        query: dict = {"brands": brand, "published_at": {"$gte": since, "$lt": until}}
+        if issue and issue != ALL_ISSUES:
+            query["issues"] = issue
+        if label:
+            query["sentiment.label"] = label
+        fields = {"text": 1, "url": 1, "author": 1, "source": 1, "published_at": 1,
+                  "sentiment": 1, "issues": 1}
+        docs = list(self.mentions.find(query, fields).limit(500))
+        # Most negative first: the clearest evidence of why the rule fired.
+        docs.sort(key=lambda d: ((d.get("sentiment") or {}).get("compound", 0.0),
+                                 -d["published_at"].timestamp()))
+        return docs[:limit]
+
+
+class SeriesCache:
+    """``alert_series``: the rollups re-shaped for the alert rules, one document per
+    (brand, issue, class, source, week) holding that week's hourly counts.
+
+    Why: a rule reads about three weeks of hourly counts for every key. As
+    ``mention_stats`` cells that is tens of thousands of small documents for 50 brands x
+    10 issues (seconds on the embedded store); as week documents it is a few thousand.
+    ``class`` is ``all`` (brand-wide cells, every label summed) or ``negative``.
+
+    Kept current incrementally: each refresh re-reads the ``mention_stats`` cells of the
+    hours that new mentions (``collected_at`` since the last refresh, or since the start
+    of a collection run still going) fell into, the newest hours, and any hours not yet
+    covered. Cells whose count went to zero are rewritten as zero. Not seen: the old hour
+    of a mention whose date changed, a mention re-tagged without a new ``collected_at``
+    in an older hour, and cells deleted outright (``rebuild_stats``, retention): call
+    ``rebuild()`` after those.
+    """
+
+    SKEW = timedelta(minutes=2)      # clocks of crawler hosts and the database
+    MAX_LAG = timedelta(hours=6)     # a run "running" for longer has died
+    TRAILING = timedelta(hours=3)    # always re-read: late items land in the newest hours
+    NOT_WRITING_MENTIONS = ("alerts", "outbox", "digest", "trends", "retrain", "retention")
+
+    def __init__(self, db: Database):
+        self.docs = db["alert_series"]
+        self.state = db["alert_series_state"]
+        self.stats = db["mention_stats"]
+        self.mentions = db["mentions"]
+        self.runs = db["runs"]
+
+    def ensure_indexes(self) -> None:
+        self.docs.create_index([("week", ASCENDING), ("brand", ASCENDING)])
+        # How a refresh finds new mentions without scanning them all (MentionRepo's
+        # collection: one more index on ingest; a change log written at ingest would do too).
+        self.mentions.create_index([("collected_at", ASCENDING)])
+
+    def refresh(self, since: datetime, until: datetime, now: datetime) -> dict[str, int]:
+        """Make ``[since, until)`` current; return how many hours and cells were re-read."""
+        state = self.state.find_one({"_id": "coverage"}) or {}
+        hours: set[datetime] = set()
+        seen: datetime | None = None  # the newest collected_at this refresh read
+        lo, hi = state.get("since"), state.get("until")
+        if lo is None or hi is None or since >= hi or until <= lo:  # start over on this range
+            self.docs.delete_many({"week": {"$gte": _week(since), "$lt": until}})
+            hours |= _hours(since, until)
+            lo, hi = since, until
+        else:
+            if since < lo:
+                hours |= _hours(since, lo)
+            if until > hi:
+                hours |= _hours(hi, until)
+            lo, hi = min(lo, since), max(hi, until)
+            hours |= _hours(max(lo, until - self.TRAILING), until)
+            query = {"collected_at": {"$gte": state["scan_from"]}} if state.get("scan_from") else {}
+            for doc in self.mentions.find(query, {"published_at": 1, "collected_at": 1}):
+                hour = doc["published_at"].replace(minute=0, second=0, microsecond=0)
+                if lo <= hour < hi:
+                    hours.add(hour)
+                seen = max(seen, doc["collected_at"]) if seen else doc["collected_at"]
+        scan_from = self._unwritten_since(now, seen)  # before re-reading: later writes show next time
+        cells = self._rebuild_hours(sorted(hours)) if hours else 0
+        self.state.update_one({"_id": "coverage"}, {"$set": {"since": lo, "until": hi, "scan_from": scan_from}},
+                              upsert=True)
+        return {"hours": len(hours), "cells": cells}
+
+    def _unwritten_since(self, now: datetime, seen: datetime | None) -> datetime:
+        """No mention collected before this can still be unwritten.
+
+        While a run is going, its pipeline may still hold a batch: the start of the oldest
+        (within ``MAX_LAG``). With none going, nothing older than what this refresh saw.
+        """
+        running = [r["started_at"] for r in self.runs.find(
+            {"status": "running", "started_at": {"$gte": now - self.MAX_LAG}}, {"started_at": 1, "job": 1})
+            if not str(r.get("job", "")).startswith(self.NOT_WRITING_MENTIONS)]
+        if running:
+            return min(running) - self.SKEW
+        return max(now - self.SKEW, seen) if seen else now - self.SKEW
+
+    def rebuild(self) -> None:
+        """Forget everything; the next refresh re-reads its whole range."""
+        self.docs.delete_many({})
+        self.state.delete_many({})
+
+    def _rebuild_hours(self, hours: list[datetime]) -> int:
+        sums: dict[tuple, float] = {}
+        n = 0
+        for span_lo, span_hi in _spans(hours):
+            query = {"hour": {"$gte": span_lo, "$lt": span_hi},
+                     "$or": [{"issue": ALL_ISSUES}, {"label": "negative"}]}
+            for c in self.stats.find(query, _CELL_FIELDS, batch_size=10_000):
+                n += 1
+                count = c.get("count") or 0
+                if c["label"] == "negative":
+                    key = (c["brand"], c["issue"], "negative", c["source"], c["hour"])
+                    sums[key] = sums.get(key, 0) + count
+                if c["issue"] == ALL_ISSUES:
+                    key = (c["brand"], ALL_ISSUES, "all", c["source"], c["hour"])
+                    sums[key] = sums.get(key, 0) + count
+        docs: dict[str, dict] = {}
+        for (brand, issue, cls, source, hour), count in sums.items():
+            week = _week(hour)
+            doc_id = f"{brand}|{issue}|{cls}|{source}|{week:%Y-%m-%d}"
+            entry = docs.setdefault(doc_id, {"set": {}, "on_insert": {
+                "brand": brand, "issue": issue, "cls": cls, "source": source, "week": week}})
+            entry["set"][f"h.{int((hour - week) / HOUR)}"] = count
+        ops = [UpdateOne({"_id": i}, {"$set": e["set"], "$setOnInsert": e["on_insert"]}, upsert=True)
+               for i, e in docs.items()]
+        for k in range(0, len(ops), 5000):
+            self.docs.bulk_write(ops[k:k + 5000], ordered=False)
+        return n
+
+    def read(self, since: datetime, until: datetime, *, brands: list[str] | None = None
+             ) -> Iterator[tuple[str, str, str, str, datetime, int]]:
+        """(brand, issue, class, source, hour, count) in ``[since, until)``, from the week documents."""
+        match: dict = {"week": {"$gte": _week(since), "$lt": until}}
+        if brands is not None:
+            match["brand"] = {"$in": list(brands)}
+        for doc in self.docs.find(match, {"_id": 0}, batch_size=5000):
+            for slot, count in (doc.get("h") or {}).items():
+                hour = doc["week"] + int(slot) * HOUR
+                if count and since <= hour < until:
+                    yield doc["brand"], doc["issue"], doc["cls"], doc["source"], hour, count
+
+
+HOUR = timedelta(hours=1)
+
+
+def _week(t: datetime) -> datetime:
+    """Monday 00:00 UTC of ``t``'s week."""
+    day = t.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+def _hours(since: datetime, until: datetime) -> set[datetime]:
+    n = int((until - since) / HOUR)
+    return {since + i * HOUR for i in range(max(n, 0))}
+
+
+def _spans(hours: list[datetime]) -> Iterator[tuple[datetime, datetime]]:
+    """Sorted hours as contiguous [lo, hi) ranges, so each is one indexed range scan."""
+    start = prev = hours[0]
+    for h in hours[1:]:
+        if h - prev > HOUR:
+            yield start, prev + HOUR
+            start = h
+        prev = h
+    yield start, prev + HOUR
