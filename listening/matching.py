@@ -136,7 +136,7 @@ def rematch(store: "Store", config: Config, *, since: datetime | None = None,
     be found by a rematch. ``skipped``: changed by someone meanwhile, left for next time.
     Returns scanned / changed / unmatched / skipped, and ``+Brand`` / ``-Brand`` moves.
     """
-    from listening.pipeline import _fingerprint  # the pipeline imports this module
+    from listening.pipeline import fingerprint  # the pipeline imports this module
 
     matcher = BrandMatcher(config.brands)
     counts: Counter = Counter(scanned=0, changed=0, unmatched=0, skipped=0)
@@ -153,7 +153,7 @@ def rematch(store: "Store", config: Config, *, since: datetime | None = None,
                 continue
             fields: dict = {"brands": brands, "matched_terms": found}
             if "sentiment" in doc and "date_estimated" in doc:  # written by the pipeline
-                fields["fingerprint"] = _fingerprint({**doc, **fields})
+                fields["fingerprint"] = fingerprint({**doc, **fields})
             changes.append((doc, fields))
         written = set(scan.set_brands(store.mentions, changes))
         for doc, fields in changes:

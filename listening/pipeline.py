@@ -138,7 +138,7 @@ class Pipeline:
             doc["issues"] = tags.issues
             doc["intent"] = tags.intent
             doc["lang"] = doc["lang"] or tags.lang
-            doc["fingerprint"] = _fingerprint(doc)
+            doc["fingerprint"] = fingerprint(doc)
         self._wait()
         self._pending = self._writer.submit(self._write, batch)
 
@@ -187,7 +187,7 @@ class Pipeline:
         return doc
 
 
-def _fingerprint(doc: dict) -> str:
+def fingerprint(doc: dict) -> str:
     """What, if it changes, makes a re-collected mention worth writing again."""
     keys = ("text", "title", "author", "url", "brands", "issues", "intent", "lang", "labels")
     material = {k: doc.get(k) for k in keys}
