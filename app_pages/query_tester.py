@@ -20,7 +20,9 @@ def recent(key: str, since, until) -> list[dict]:
     return d.store(key).feed.newest(FeedFilter(), since=since, until=until, limit=SAMPLE).mentions
 
 
-def current_query(brand: Brand) -> str:
+def current_query(brand: Brand, saved: dict | None) -> str:
+    if saved:
+        return saved["query"]
     if brand.query:
         return " ".join(brand.query.split())
     words = [f'"{t}"' if " " in t else t for t in brand.terms] + brand.handles
@@ -32,7 +34,7 @@ window = d.window_picker("query")
 cfg = d.config()
 names = [b.name for b in cfg.brands]
 name = st.selectbox("Start from the brand", names, key="query_brand")
-query = st.text_area("Query", value=current_query(cfg.brand(name)), key=f"query_text_{name}", height=110,
+query = st.text_area("Query", value=current_query(cfg.brand(name), d.store().brand_queries.current().get(name)), key=f"query_text_{name}", height=110,
                      help='Words, "phrases", @handles, #tags, wildcards (fly*), AND / OR / NOT, '
                           "NEAR/n, field:value. See docs/queries.md.")
 try:
@@ -42,6 +44,15 @@ except QuerySyntaxError as exc:
     st.stop()
 st.caption(f"Read as: `{parsed}`")
 matcher = BrandMatcher([Brand(name=name, query=query)])
+saved = d.store().brand_queries.current().get(name)
+if saved:
+    st.caption(f"{name}'s query in use was saved here by {d.plain(saved['by'])} on {saved['at']:%d %b %Y %H:%M} UTC; "
+               "it overrides the config file's.")
+if st.button(f"Use this query for {name}", key="query_save",
+             help="Saved in the database with your name and the time; new mentions are matched with it. "
+                  "Run `listening rematch` to re-apply it to stored mentions."):
+    d.store().brand_queries.save(name, query, d.who())
+    st.success(f"Saved: new mentions of {name} are matched with this query.")
 
 st.subheader("On sample texts")
 texts = st.text_area("One text per line", key="query_samples", height=110,

@@ -80,7 +80,7 @@ def run(store: Store, config: Config, sources: list[str] | None = None, *,
     """
     from listening.pipeline import Pipeline  # the tagger is heavy: load it only to crawl
     from listening.tagging import Tagger
-    from listening.matching import BrandMatcher
+    from listening.matching import BrandMatcher, effective_brands
 
     chosen = select_sources(config, sources)
     if chosen and not CONTACT.search(config.user_agent):
@@ -92,7 +92,8 @@ def run(store: Store, config: Config, sources: list[str] | None = None, *,
     pipelines: dict[str, Pipeline] = {}
 
     def build_pipelines() -> None:  # while the child starts: loading the tagger takes seconds
-        tagger, matcher = Tagger(config), BrandMatcher(config.brands)
+        tagger = Tagger.from_store(store, config)
+        matcher = BrandMatcher(effective_brands(store, config))
         pipelines.update({s.name: Pipeline(store, config, run_id=run_id, tagger=tagger, matcher=matcher,
                                            batch_size=BATCH_SIZE) for s in chosen})
 

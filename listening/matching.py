@@ -126,6 +126,23 @@ def describe_test(report: dict) -> str:
     return "\n".join(lines)
 
 
+def effective_brands(store: "Store", config: Config) -> list[Brand]:
+    """The config's brands, with the queries saved in the dashboard in place of the file's.
+
+    A saved query that no longer parses (the language changed) is ignored, so a crawl
+    never fails on it; the file's query stands.
+    """
+    saved = store.brand_queries.current()
+    brands = []
+    for brand in config.brands:
+        query = saved.get(brand.name, {}).get("query")
+        try:
+            brands.append(Brand.model_validate({**brand.model_dump(), "query": query}) if query else brand)
+        except ValueError:
+            brands.append(brand)
+    return brands
+
+
 def rematch(store: "Store", config: Config, *, since: datetime | None = None,
             until: datetime | None = None, batch_size: int = 1000) -> dict[str, int]:
     """Re-apply every brand's query to stored mentions; the rollups move along.
@@ -138,7 +155,7 @@ def rematch(store: "Store", config: Config, *, since: datetime | None = None,
     """
     from listening.pipeline import fingerprint  # the pipeline imports this module
 
-    matcher = BrandMatcher(config.brands)
+    matcher = BrandMatcher(effective_brands(store, config))
     counts: Counter = Counter(scanned=0, changed=0, unmatched=0, skipped=0)
     for batch in scan.iter_mentions(store.mentions.collection, since=since, until=until,
                                     fields=None, batch_size=batch_size):

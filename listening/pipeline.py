@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 from listening.config import Config
-from listening.matching import BrandMatcher
+from listening.matching import BrandMatcher, effective_brands
 from listening.models import RawMention
 from listening.store import Store
 from listening.store.mentions import WriteCounts
@@ -72,7 +72,7 @@ class Pipeline:
         self.run_id = run_id
         self.batch_size = batch_size
         self.tagger = tagger or Tagger.from_store(store, config)
-        self.matcher = matcher or BrandMatcher(config.brands)
+        self.matcher = matcher or BrandMatcher(effective_brands(store, config))
         self.on_batch = on_batch
         self.counts = IngestCounts()
         self._buffer: list[dict] = []

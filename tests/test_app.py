@@ -257,3 +257,23 @@ def test_query_tester_shows_what_a_query_would_match(seeded):
     assert list(at.dataframe[0].value["matches"]) == [True, False]
     at.text_area(key="query_text_United").input('@united AND ("unclosed').run()
     assert "Not a valid query" in at.error[0].value
+
+
+def test_query_tester_saves_a_query_with_who_and_when_and_the_pipeline_uses_it(seeded, demo_config):
+    store, _ = seeded
+    from listening.models import RawMention
+    from listening.pipeline import Pipeline
+
+    at = open_page("query_tester")
+    at.text_area(key="query_text_United").input('@united OR "big blue tail"').run()
+    at.button(key="query_save").click().run()
+    assert not at.exception
+    saved = store.brand_queries.current()["United"]
+    assert saved["query"] == '@united OR "big blue tail"'
+    assert saved["by"] and saved["at"]
+    assert [h["query"] for h in store.brand_queries.history("United")] == [saved["query"]]
+    counts = Pipeline(store, demo_config).run([RawMention(
+        source="t", source_kind="import", text="Flew on the big blue tail today", external_id="q1",
+        published_at="2024-05-01T10:00:00Z")])
+    assert counts.new == 1
+    assert store.mentions.collection.find_one({"external_id": "q1"})["brands"] == ["United"]

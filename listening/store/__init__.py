@@ -16,6 +16,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 
 from listening.store.alerts import AlertRepo
+from listening.store.brand_queries import BrandQueryRepo
 from listening.store.embedded import data_dir, embedded_uri
 from listening.store.daily import DailyRepo
 from listening.store.feed import FeedRepo
@@ -44,6 +45,7 @@ class Store:
         self.feed = FeedRepo(self.db, self.mentions)
         self.daily = DailyRepo(self.db, self.mentions)
         self.runs = RunRepo(self.db)
+        self.brand_queries = BrandQueryRepo(self.db)
         self.leases = LeaseRepo(self.db)
         self.trends = TrendsRepo(self.db)
         self.alerts = AlertRepo(self.db)
@@ -70,7 +72,7 @@ class Store:
     def ensure_indexes(self) -> None:
         """Create every collection's indexes (idempotent)."""
         for repo in (self.mentions, self.runs, self.leases, self.alerts, self.trends, self.sources, self.feed, self.daily,
-                     self.models, self.outbox, self.series_cache):
+                     self.models, self.outbox, self.series_cache, self.brand_queries):
             repo.ensure_indexes()
 
     def drop(self) -> None:
