@@ -98,20 +98,20 @@ def test_every_page_in_chromium_and_acknowledge_an_alert(served):
             page = browser.new_page(viewport={"width": 1440, "height": 1500})
             for path, name, ready in PAGES:
                 page.goto(f"{url}/{path}")
-                page.wait_for_selector(ready, timeout=20_000)
-                page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=20_000)
+                page.wait_for_selector(ready, timeout=60_000)
+                page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
                 assert page.locator('[data-testid="stException"]').count() == 0, name
                 page.wait_for_timeout(700)  # let the data grids paint
                 page.screenshot(path=str(SHOTS / f"{name}.png"))
 
             # still on the last page's session: go to Alerts through the navigation, sign actions as "e2e"
             page.get_by_role("link", name="Alerts").first.click()
-            page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=20_000)
+            page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=60_000)
             name_box = page.get_by_label("Your name (recorded on actions)")
             name_box.fill("e2e")
             name_box.press("Enter")
             page.get_by_role("button", name="Acknowledge").click()
-            expect(page.get_by_text("Acknowledged by e2e at")).to_be_visible(timeout=20_000)
+            expect(page.get_by_text("Acknowledged by e2e at")).to_be_visible(timeout=60_000)
         finally:
             browser.close()
 
