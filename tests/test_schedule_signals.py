@@ -15,7 +15,7 @@ import pytest
 
 from tests.test_schedule import ONLY_ALERTS, spawn, wait_for, write_config
 
-ROWS = 1500  # two batches of the import pipeline (1,000 a batch): SIGTERM lands between them
+ROWS = 20_000  # twenty batches of the import pipeline: SIGTERM lands well before the last
 
 
 @pytest.fixture
