@@ -109,6 +109,8 @@ def _ago(when: datetime | None) -> str:
 
 
 TIME = st.column_config.DatetimeColumn(format="D MMM YYYY HH:mm")
+RUN_COLUMNS = {"last run": TIME, "last success": TIME, "last error": TIME,
+               "error": st.column_config.TextColumn("error", width="large")}
 
 st.title("Sources health")
 window = d.window_picker("sources")
@@ -145,9 +147,7 @@ sources = source_table(rows, cfg.sources)
 if sources.empty:
     st.info("No source has run yet: `listening crawl` collects the configured sources.")
 else:
-    st.dataframe(sources, hide_index=True, width="stretch", key="sources_table", column_config={
-        "last run": TIME, "last success": TIME, "last error": TIME,
-        "error": st.column_config.TextColumn("error", width="large")})
+    st.dataframe(sources, hide_index=True, width="stretch", key="sources_table", column_config=RUN_COLUMNS)
 window_rows = [r for r in rows if r["started"] and window.since and r["started"] >= window.since] or rows
 if window_rows:
     chart = alt.Chart(pd.DataFrame(window_rows)).mark_circle(size=70).encode(
@@ -164,9 +164,7 @@ jobs = job_table(runs)
 if jobs.empty:
     st.info("No job has run yet: `listening schedule` runs crawls, Trends, alerts and digests on time.")
 else:
-    st.dataframe(jobs, hide_index=True, width="stretch", key="jobs_table", column_config={
-        "last run": TIME, "last success": TIME, "last error": TIME,
-        "error": st.column_config.TextColumn("error", width="large")})
+    st.dataframe(jobs, hide_index=True, width="stretch", key="jobs_table", column_config=RUN_COLUMNS)
 
 if trends:
     with st.expander("Google Trends"):

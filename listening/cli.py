@@ -138,7 +138,7 @@ def report(
     state: State = ctx.obj
     doc = build_report(state.store, state.config, since=when(since, "--since"), until=when(until, "--until"))
     if as_json:
-        typer.echo(json.dumps(doc, indent=2))
+        typer.echo(json.dumps(doc, indent=2, default=str))
         return
     table = Table(title=f"{doc['mentions']:,} mentions")
     for column in ("brand", "mentions", "share of voice", "positive", "neutral", "negative", "net"):

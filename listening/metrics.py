@@ -39,6 +39,7 @@ def brand_summary(store: Store, config: Config, *, since: datetime | None = None
 def report(store: Store, config: Config, *, since: datetime | None = None,
            until: datetime | None = None) -> dict:
     """The ``listening report --json`` document (DESIGN.md's shape)."""
+    from listening.alerts import as_json  # the alerts package reads metrics: import late
     from listening.share import share_of_search  # share imports metrics: import late
 
     brands = brand_summary(store, config, since=since, until=until)
@@ -50,16 +51,9 @@ def report(store: Store, config: Config, *, since: datetime | None = None,
         "until": until.isoformat() if until else None,
         "mentions": store.mentions.count_between(since, until),
         "brands": brands,
-        "open_alerts": [_alert_summary(a) for a in store.alerts.open_alerts()],
+        "open_alerts": [as_json(a) for a in store.alerts.open_alerts()],
     }
 
-
-def _alert_summary(alert: dict) -> dict:
-    keys = ("rule", "brand", "issue", "department", "status", "severity", "observed", "expected")
-    summary = {k: alert.get(k) for k in keys}
-    summary["id"] = str(alert["_id"])
-    summary["opened_at"] = alert["opened_at"].isoformat() if alert.get("opened_at") else None
-    return summary
 
 
 # -- dashboard series (from the rollups) ----------------------------------------------

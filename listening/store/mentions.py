@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
 from pymongo.database import Database
@@ -163,9 +163,6 @@ class MentionRepo:
 
     def get(self, mention_id: str) -> dict | None:
         return self.collection.find_one({"_id": mention_id})
-
-    def find_many(self, ids: Iterable[str]) -> list[dict]:
-        return list(self.collection.find({"_id": {"$in": list(ids)}}))
 
     def totals(self, by: tuple[str, ...] = ("brand", "label"), *,
                since: datetime | None = None, until: datetime | None = None,
