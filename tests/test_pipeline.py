@@ -77,3 +77,16 @@ def test_rollups_are_hourly_utc(store, demo_config):
                                       raw("@united b", "2", "2024-05-01T09:00:00Z")])
     hours = {c["hour"].isoformat() for c in store.mentions.stats.find({"issue": "*"})}
     assert hours == {"2024-05-01T08:00:00+00:00", "2024-05-01T09:00:00+00:00"}
+
+
+def test_rollups_add_up_across_writers_that_do_not_know_each_others_cells(store, demo_config):
+    """A second process inserts into cells the first created: its inserts fall back to $inc."""
+    from listening.store import Store
+
+    first = [raw("@united late again", "1"), raw("@united still late", "2")]
+    second = [raw("@united late", "3"), raw("@united late, new hour", "4", "2024-05-01T11:05:00Z")]
+    Pipeline(store, demo_config, tagger=FixedTagger("negative", ["delay"])).run(first)
+    other = Store(store.client, store.db.name)
+    Pipeline(other, demo_config, tagger=FixedTagger("negative", ["delay"])).run(second)
+    by_hour = sorted((c["hour"].hour, c["issue"], c["count"]) for c in store.mentions.stats.find())
+    assert by_hour == [(10, "*", 3), (10, "delay", 3), (11, "*", 1), (11, "delay", 1)]

@@ -25,6 +25,7 @@ from pymongo.errors import BulkWriteError
 from listening.store.resilience import with_retry
 
 ALL_ISSUES = "*"
+MAX_KNOWN_CELLS = 200_000  # ids of rollup cells written by this repo: a few MB at most
 _ROLLUP_FIELDS = {"brands": 1, "issues": 1, "sentiment.label": 1, "source": 1,
                   "published_at": 1, "fingerprint": 1}
 
@@ -60,6 +61,7 @@ class MentionRepo:
         self.collection = db["mentions"]
         self.stats = db["mention_stats"]
         self.heal = heal
+        self._known_cells: set[str] = set()
 
     def ensure_indexes(self) -> None:
         # Every index costs on each insert (on the embedded store 5 secondary indexes cut
@@ -123,16 +125,33 @@ class MentionRepo:
                 raise
 
     def _apply_deltas(self, deltas: Counter) -> None:
-        ops = [
-            UpdateOne(
-                {"_id": _stat_id(key)},
-                {"$inc": {"count": n},
-                 "$setOnInsert": dict(zip(("brand", "issue", "label", "source", "hour"), key))},
-                upsert=True)
-            for key, n in deltas.items() if n
-        ]
+        """Add each delta to its cell.
+
+        A cell this repo has not written before is first tried as a plain insert (about
+        2.5x cheaper than an upsert on the embedded store, and an import of history
+        creates mostly new cells); one that exists already refuses it as a duplicate and
+        takes an ``$inc`` like the known ones. ``_known_cells`` is a hint only: a known
+        cell that was deleted since is recreated by the upsert.
+        """
+        deltas = {key: n for key, n in deltas.items() if n}
+        fresh = [key for key in deltas if _stat_id(key) not in self._known_cells and deltas[key] > 0]
+        existing = set(deltas) - set(fresh)
+        if fresh:
+            try:
+                self.stats.insert_many([_cell(key, deltas[key]) for key in fresh], ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if any(err.get("code") != 11000 for err in errors):
+                    raise
+                existing.update(fresh[err["index"]] for err in errors)
+        ops = [UpdateOne({"_id": _stat_id(key)}, {"$inc": {"count": deltas[key]},
+                                                  "$setOnInsert": _cell(key)}, upsert=True)
+               for key in existing]
         if ops:
             self.stats.bulk_write(ops, ordered=False)
+        self._known_cells.update(_stat_id(key) for key in deltas)
+        if len(self._known_cells) > MAX_KNOWN_CELLS:
+            self._known_cells.clear()
 
     def recount_hours(self, hours: set[datetime]) -> None:
         """Recount the rollup cells of some hours from ``mentions``."""
@@ -193,3 +212,9 @@ class MentionRepo:
 def _stat_id(key: tuple) -> str:
     brand, issue, label, source, hour = key
     return f"{brand}|{issue}|{label}|{source}|{hour:%Y-%m-%dT%H}"
+
+
+def _cell(key: tuple, count: int | None = None) -> dict:
+    """A rollup cell's fields (with its ``_id`` and count when ``count`` is given)."""
+    fields = dict(zip(("brand", "issue", "label", "source", "hour"), key))
+    return fields if count is None else {"_id": _stat_id(key), **fields, "count": count}
