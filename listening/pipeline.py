@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import logging
 import re
 import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,6 +26,7 @@ from listening.store.mentions import WriteCounts
 from listening.tagging import Tagger
 from listening.timeparse import parse_time
 
+log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 100_000
 _SPACE = re.compile(r"\s+")
 _CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
@@ -75,6 +77,8 @@ class Pipeline:
         self.matcher = matcher or BrandMatcher(effective_brands(store, config))
         self.on_batch = on_batch
         self.counts = IngestCounts()
+        if recovered := store.mentions.recover():
+            log.warning("recounted the rollups of %d hours left by a writer that died mid-batch", recovered)
         self._buffer: list[dict] = []
         # One write in flight while the next batch is tagged: the store's server works
         # on one core while tagging uses the other.

@@ -131,12 +131,13 @@ def _terminate(pid: int, grace_s: float = 20.0) -> None:
             return
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            if not _alive(pid):
+            if not process_alive(pid):
                 return
             time.sleep(0.05)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host runs (a zombie, or our own exited child, does not)."""
     try:
         if os.waitpid(pid, os.WNOHANG) != (0, 0):
             return False  # our own child, now reaped

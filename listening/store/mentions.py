@@ -23,6 +23,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from listening.store.resilience import with_retry
+from listening.store.rollup_claims import RollupClaims
 
 ALL_ISSUES = "*"
 MAX_KNOWN_CELLS = 200_000  # ids of rollup cells written by this repo: a few MB at most
@@ -61,6 +62,7 @@ class MentionRepo:
         self.collection = db["mentions"]
         self.stats = db["mention_stats"]
         self.heal = heal
+        self.claims = RollupClaims(db)
         self._known_cells: set[str] = set()
 
     def ensure_indexes(self) -> None:
@@ -79,16 +81,27 @@ class MentionRepo:
         When the database goes away mid-batch, wait for it (restarting the embedded
         server), write the batch again (idempotent for mentions), then recount the
         rollup hours the batch touched, since part of its increments may have landed.
+        The hours are claimed for the batch's duration: if this process dies midway,
+        ``recover`` in the next writer recounts them.
         """
-        counts, retries = with_retry(lambda: self._upsert_batch(docs), heal=self.heal)
-        if retries:
-            with_retry(lambda: self.recount_hours({_hour(d["published_at"]) for d in docs}),
-                       heal=self.heal)
-        return counts
-
-    def _upsert_batch(self, docs: list[dict]) -> WriteCounts:
         if not docs:
             return WriteCounts()
+        hours = {_hour(d["published_at"]) for d in docs}
+        claim, _ = with_retry(lambda: self.claims.claim(hours), heal=self.heal)
+        counts, retries = with_retry(lambda: self._upsert_batch(docs), heal=self.heal)
+        if retries:
+            with_retry(lambda: self.recount_hours(hours), heal=self.heal)
+        with_retry(lambda: self.claims.release(claim), heal=self.heal)
+        return counts
+
+    def recover(self) -> int:
+        """Recount the hours of batches whose writer died mid-batch; return how many hours."""
+        claim_ids, hours = self.claims.abandoned()
+        self.recount_hours(hours)
+        self.claims.forget(claim_ids)
+        return len(hours)
+
+    def _upsert_batch(self, docs: list[dict]) -> WriteCounts:
         unique = list({doc["_id"]: doc for doc in docs}.values())
         counts = WriteCounts(duplicates=len(docs) - len(unique))
         docs = unique
@@ -165,6 +178,7 @@ class MentionRepo:
 
     def rebuild_stats(self) -> int:
         """Recount every rollup cell from ``mentions``; return the number of cells."""
+        self.claims.forget()
         self.stats.delete_many({})
         totals: Counter = Counter()
         for doc in self.collection.find({}, _ROLLUP_FIELDS, batch_size=5000):
