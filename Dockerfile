@@ -9,10 +9,10 @@ ENV PYTHONUNBUFFERED=1 \
     LISTENING_DATA=/var/lib/listening
 
 WORKDIR /app
-# Dependencies first, so a code change does not reinstall them.
+# Dependencies first, so a code change does not reinstall them; [scale]: crawls shared through Redis.
 COPY pyproject.toml README.md ./
 RUN mkdir -p listening crawlers && touch listening/__init__.py crawlers/__init__.py \
-    && pip install . && pip uninstall -y listening-centre && rm -rf listening crawlers build *.egg-info
+    && pip install ".[scale]" && pip uninstall -y listening-centre && rm -rf listening crawlers build *.egg-info
 COPY listening ./listening
 COPY crawlers ./crawlers
 COPY scrapy.cfg app.py scheduler.py ./

@@ -2,7 +2,7 @@
 """The README's two commands, on a fresh machine with only Python 3.11+.
 
     python3 dev.py demo    # set up .venv, then run the demo and open the dashboard
-    python3 dev.py test    # set up .venv (+ test tools, chromium), then run every test
+    python3 dev.py test    # set up .venv (+ test tools, chromium, redis-server), then run every test
 
 Each creates or updates ``.venv`` and installs what the project needs; re-running
 installs nothing new unless ``pyproject.toml`` changed.
@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 STAMP = VENV / ".installed"
+# Programs the tests run for real: the dashboard's browser and the shared crawl queue's Redis.
+TEST_PROGRAMS = {"chromium": "chromium", "redis-server": "redis-server"}
 
 
 def ensure_venv(extras: str) -> None:
@@ -39,17 +41,19 @@ def ensure_venv(extras: str) -> None:
     STAMP.write_text(wanted)
 
 
-def ensure_chromium() -> None:
-    """The dashboard's browser tests drive Debian's chromium; install it where we can."""
-    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+def ensure_debian_packages(packages: dict[str, str]) -> None:
+    """Install the Debian packages (program -> package) whose programs are missing, where we can."""
+    missing = [package for program, package in packages.items()
+               if not (shutil.which(program) or Path("/usr/bin", program).exists())]
+    if not missing:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("Installing chromium (apt-get) ...", flush=True)
+        print(f"Installing {', '.join(missing)} (apt-get) ...", flush=True)
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, env=env)
     else:
-        print("chromium is missing and cannot be installed here: the browser tests will fail.")
+        print(f"{', '.join(missing)} missing and cannot be installed here: the tests that need them will fail.")
 
 
 def main(argv: list[str]) -> int:
@@ -61,7 +65,7 @@ def main(argv: list[str]) -> int:
         ensure_venv("")
         return subprocess.call([str(BIN / "listening"), "demo", *rest], cwd=ROOT)
     ensure_venv("test")
-    ensure_chromium()
+    ensure_debian_packages(TEST_PROGRAMS)
     return subprocess.call([str(BIN / "python"), "-m", "pytest", "-n", "2", *rest], cwd=ROOT)
 
 

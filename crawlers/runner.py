@@ -49,6 +49,8 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
         spidercls = load_object(SPIDERS[source["kind"]])
         own = settings.copy()
         own.set("CONCURRENT_REQUESTS_PER_DOMAIN", source.get("concurrency", 2), priority="cmdline")
+        if own.get("REDIS_URL"):  # a shared queue: take from it only what this worker fetches at once
+            own.set("CONCURRENT_REQUESTS", source.get("concurrency", 2), priority="cmdline")
         crawler = Crawler(spidercls, own, init_reactor=not crawlers)  # the first one installs it
         process.crawl(crawler, source=source, state=entry.get("state") or {},
                       terms=job.get("terms") or [], variables=job.get("variables") or {})
@@ -61,8 +63,9 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
             reports.append({"source": source["name"], "kind": source["kind"], "failed": True})
             continue
         reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-        if reason and reason != "finished":  # e.g. closespider_timeout: the crawl was cut short
-            spider.report.problem("stopped", "", f"the crawl ended early: {reason}")
+        # Cut short (closespider_timeout), or never opened (no reason: e.g. Redis unreachable).
+        if reason != "finished":
+            spider.report.problem("stopped", "", f"the crawl ended early: {reason or 'it never started, see the log'}")
             spider.report.incomplete.update(spider.report.cursors)  # keep the old cursors
         reports.append(spider.report.as_dict())
     return reports

@@ -4,6 +4,8 @@
 # listening/crawl.py overrides a few per crawl (USER_AGENT from the config, the
 # source's per-domain concurrency); tests turn the delays off.
 
+import os
+
 BOT_NAME = "listening"
 
 SPIDER_MODULES = ["crawlers.spiders"]
@@ -75,6 +77,15 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.HandOffPipeline": 300,
     "crawlers.pipelines.StorePipeline": 310,
 }
+
+# Several machines share each source's crawl when REDIS_URL is set (docs/scaling.md): one
+# request queue and one seen-set per source in Redis (scrapy-redis, crawlers/scheduler.py).
+REDIS_URL = os.environ.get("REDIS_URL")
+if REDIS_URL:
+    SCHEDULER = "crawlers.scheduler.SharedScheduler"
+    DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
+# Seconds a worker with nothing to do waits for busy workers' links before it stops anyway.
+SHARED_QUEUE_MAX_IDLE = 120
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

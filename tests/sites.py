@@ -202,8 +202,9 @@ class Site:
         self.not_modified: Counter = Counter()
 
     @classmethod
-    def start(cls) -> "Site":
-        handler = type("BoundHandler", (Handler,), {})
+    def start(cls, handler: type[Handler] = Handler) -> "Site":
+        """Serve on a free port; ``handler`` may extend ``Handler.route`` with more pages."""
+        handler = type("BoundHandler", (handler,), {})
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         site = cls(server)

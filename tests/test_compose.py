@@ -16,6 +16,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
+REPLICA_SET = yaml.safe_load((ROOT / "docker-compose.replicaset.yml").read_text(encoding="utf-8"))
 ENV_EXAMPLE = (ROOT / ".env.example").read_text(encoding="utf-8")
 # Set by our own code for its children, or by the test suite: not for operators.
 INTERNAL = {"LISTENING_PARENT_RUN", "LISTENING_RUN_ID", "LISTENING_PROGRESS",
@@ -33,6 +34,14 @@ def interpolate(value: str, env: dict[str, str]) -> str:
             raise ValueError(f"{name}: {arg}")
         return arg or ""
     return re.sub(r"\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}", one, value)
+
+
+def merged(base: dict, override: dict) -> dict:
+    """``docker compose -f base -f override``, for what these tests read: mappings merge, the rest is replaced."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def documented() -> set[str]:
@@ -90,7 +99,8 @@ def test_the_scheduler_stops_gracefully_and_the_dashboard_stays_local():
 
 
 def test_every_variable_is_documented_in_env_example():
-    used = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", (ROOT / "docker-compose.yml").read_text()))
+    used = {name for file in ("docker-compose.yml", "docker-compose.replicaset.yml")
+            for name in re.findall(r"\$\{([A-Z][A-Z0-9_]*)", (ROOT / file).read_text())}
     code = "\n".join(p.read_text(encoding="utf-8") for d in ("listening", "crawlers")
                      for p in (ROOT / d).rglob("*.py"))
     read = set(re.findall(r"environ(?:\.get)?[\[(]\s*[\"']([A-Z][A-Z0-9_]+)", code))
@@ -114,3 +124,41 @@ def test_the_deployment_guide_covers_compose_backups_and_upgrades():
     for needle in ("docker compose up", "mongodump", "mongorestore", "docker compose pull",
                    ".env.example", "listening status", "healthcheck"):
         assert needle in guide, needle
+
+
+def test_the_replica_set_override_runs_three_members_of_rs0():
+    services = merged(COMPOSE, REPLICA_SET)["services"]
+    members = {"mongo1": "mongo", "mongo2": "mongo2", "mongo3": "mongo3"}  # host -> service
+    assert services["mongo"]["networks"]["default"]["aliases"] == ["mongo1"]
+    for name in members.values():
+        service = services[name]
+        command = service["command"]
+        assert service["image"] == "mongo:7" and service["restart"] == "unless-stopped", name
+        assert command[command.index("--replSet") + 1] == "rs0", name
+        assert command[command.index("--keyFile") + 1] in service["entrypoint"][2], name  # written at start
+        assert "ports" not in service, name
+        with pytest.raises(ValueError, match="MONGO_REPLICA_KEY"):  # compose refuses to start without it
+            interpolate(service["environment"]["MONGO_REPLICA_KEY"], {})
+    data = [next(v for v in services[name]["volumes"] if v.endswith(":/data/db")) for name in members.values()]
+    assert data[0] == "mongo-data:/data/db" and len(set(data)) == 3  # the first keeps the single server's data
+    assert {v.split(":")[0] for v in data} <= set(merged(COMPOSE, REPLICA_SET)["volumes"])
+    # Only the seeded member creates the root user; the others copy it from the set.
+    assert "MONGO_INITDB_ROOT_USERNAME" in services["mongo"]["environment"]
+    assert not any(k.startswith("MONGO_INITDB") for k in services["mongo2"]["environment"])
+    check = services["mongo"]["healthcheck"]
+    script = check["test"][-1]
+    assert "rs.initiate" in script and "_id: 'rs0'" in script and check["retries"] >= 10
+    assert re.findall(r"host: '([\w.-]+):27017'", script) == list(members)
+
+
+@pytest.mark.parametrize("name, read_preference", [("app", "primaryPreferred"), ("scheduler", None)])
+def test_app_and_scheduler_reach_every_member(name, read_preference):
+    services = merged(COMPOSE, REPLICA_SET)["services"]
+    env = {"MONGO_USER": "ops", "MONGO_PASSWORD": "s3cret"}
+    uri = urlsplit(interpolate(services[name]["environment"]["MONGO_URI"], env))
+    assert uri.netloc.split("@")[1].split(",") == ["mongo1:27017", "mongo2:27017", "mongo3:27017"]
+    assert (uri.username, uri.password) == ("ops", "s3cret")
+    options = dict(part.split("=") for part in uri.query.split("&"))
+    assert options.pop("readPreference", None) == read_preference
+    assert options == {"replicaSet": "rs0", "authSource": "admin", "w": "majority"}
+    assert services[name]["depends_on"]["mongo"]["condition"] == "service_healthy"  # the set has a primary
