@@ -27,6 +27,9 @@ from pymongo.errors import PyMongoError
 
 LISTENING_LINE = re.compile(r"listening on ([\d.]+):(\d+)")
 START_TIMEOUT_S = 60.0
+# WiredTiger cache of the embedded server. Its own default, 1G, let the server pass 1.2 GB of
+# RSS at 800k mentions; a smaller cache bounds it. LISTENING_DB_CACHE overrides it ("1G").
+CACHE_SIZE = "256M"
 
 
 class EmbeddedStoreError(RuntimeError):
@@ -67,7 +70,7 @@ def start_server(storage_path: str, log_path: Path, port: int = 0) -> tuple[subp
     log = open(log_path, "w", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port),
-         "--storage-path", storage_path],
+         "--storage-path", storage_path, "--cache-size", os.environ.get("LISTENING_DB_CACHE", CACHE_SIZE)],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
