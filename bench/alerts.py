@@ -134,7 +134,7 @@ def main() -> None:
             store.mentions.stats.insert_many(cells)
             until = hour + HOUR
             t0 = time.perf_counter()
-            refreshed = store.series_cache.refresh(until - lookback(rules), until, datetime.now(timezone.utc))
+            refreshed = store.series_cache.refresh(until - lookback(rules), until)
             t1 = time.perf_counter()
             points = list(store.series_cache.read(until - lookback(rules), until))
             t2 = time.perf_counter()

@@ -61,7 +61,7 @@ class Frame:
             row[i] += count
 
         if cached:
-            store.series_cache.refresh(since, until, datetime.now(timezone.utc))
+            store.series_cache.refresh(since, until)
             for brand, issue, kind, source, hour, count in store.series_cache.read(since, until, brands=brands):
                 add((brand, issue, kind), source, frame.index(hour), count)
         else:

@@ -5,9 +5,9 @@ cells at a million mentions is ~250k documents. Day cells are 24 times fewer, so
 week- and month-wide charts read these, and only the running day comes from the
 hourly cells. They are kept current without touching the ingest path:
 
-- ``refresh()`` finds the days that changed since the last refresh through the
-  ``collected_at`` index (every write stamps it) and the edit audit, and recounts
-  just those days from the hourly cells; the first refresh builds every day.
+- ``refresh()`` finds the days that changed since the last refresh in the ingest's
+  ``rollup_log`` and the edit audit, and recounts just those days from the hourly
+  cells; the first refresh builds every day.
 - ``dashboard_state`` keeps when that was and the first and last mention hour, so
   the dashboard knows the data's span without a sort over a big collection.
 
@@ -25,6 +25,7 @@ from pymongo.database import Database
 from listening.store.mentions import ALL_ISSUES, MentionRepo
 
 DAY = timedelta(days=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SAFETY = timedelta(minutes=5)  # writes that committed late still count as changed
 KEY = ("brand", "issue", "label", "source")
 
@@ -57,8 +58,10 @@ class DailyRepo:
         if state is None:
             return self.rebuild(now)
         since = state["as_of"] - SAFETY
-        touched = [d["published_at"] for d in
-                   self.mentions.collection.find({"collected_at": {"$gte": since}}, {"published_at": 1})]
+        written = self.mentions.log.changed_since(since)
+        if written is None:  # too long since the last refresh: the log no longer covers it
+            return self.rebuild(now)
+        touched = list(written)
         touched += [e["published_at"] for e in self.audit.find({"at": {"$gte": since}}, {"published_at": 1})
                     if e.get("published_at")]
         today = day_of(now)
@@ -71,7 +74,7 @@ class DailyRepo:
             if state.get("first") is None or first < state["first"]:
                 update["first"] = first
             if state.get("last") is None or last > state["last"]:
-                update["last"] = last
+                update["last"] = last.replace(minute=59)
         if state.get("complete_until") and state["complete_until"] < today:
             # the days that ended since the last refresh become day cells
             self._recount(state["complete_until"], today)
@@ -82,29 +85,36 @@ class DailyRepo:
         """Recount every complete day from the hourly cells (the first refresh, or after
         ``listening rebuild-stats``)."""
         now = now or datetime.now(timezone.utc)
-        span = _hour_span(self.mentions)
         today = day_of(now)
         self.cells.drop()  # far cheaper than deleting every cell
         self.lean.drop()
         self.ensure_indexes()
-        if span:
-            self._recount(day_of(span[0]), today, fresh=True)
+        span = self._recount(EPOCH, today, fresh=True)
         self.state.replace_one({"_id": "daily"}, {
             "as_of": now, "complete_until": today,
             "first": span[0] if span else None, "last": span[1] + timedelta(minutes=59) if span else None,
         }, upsert=True)
         return int((today - day_of(span[0])) / DAY) if span else 0
 
-    def _recount(self, start: datetime, end: datetime, *, fresh: bool = False) -> None:
+    def _recount(self, start: datetime, end: datetime, *,
+                 fresh: bool = False) -> tuple[datetime, datetime] | None:
         """Day cells of ``[start, end)`` from the hourly ones, summed here: SecantusDB's
-        ``$dateTrunc`` group costs ~0.5 ms a cell, a plain indexed read ~40 µs."""
+        ``$dateTrunc`` group costs ~0.5 ms a cell, a plain indexed read ~40 µs.
+
+        Returns the first and last hour among the cells read (with ``fresh``: of all
+        cells, which spares ``rebuild`` two sorts over the whole collection).
+        """
         if end <= start:
-            return
+            return None
         sums: dict[tuple, int] = {}
+        first = last = None
         # every cell at once reads faster without the range (no index walk); filter here
         for c in self.mentions.stats.find({} if fresh else {"hour": {"$gte": start, "$lt": end}},
                                           {"_id": 0, "count": 1, "hour": 1, **dict.fromkeys(KEY, 1)},
                                           batch_size=10_000):
+            if c.get("count"):
+                first = c["hour"] if first is None else min(first, c["hour"])
+                last = c["hour"] if last is None else max(last, c["hour"])
             if not start <= c["hour"] < end:
                 continue
             key = (*(c.get(f) for f in KEY), day_of(c["hour"]))
@@ -113,6 +123,7 @@ class DailyRepo:
             self.cells.delete_many({"hour": {"$gte": start, "$lt": end}})
             self.lean.delete_many({"hour": {"$gte": start, "$lt": end}})
         self._write([{**dict(zip((*KEY, "hour"), key)), "count": n} for key, n in sums.items() if n])
+        return (first, last) if first is not None else None
 
     def _write(self, docs: list[dict]) -> None:
         """Insert day cells and their source-less sums."""
@@ -209,7 +220,3 @@ def _merge(rows: list[dict], by: tuple[str, ...]) -> list[dict]:
         merged[key] = merged.get(key, 0) + row["count"]
     return [{**dict(zip(by, key)), "count": n} for key, n in merged.items()]
 
-
-def _hour_span(mentions: MentionRepo) -> tuple[datetime, datetime] | None:
-    """First and last hourly cell (a full sort: only for ``rebuild``)."""
-    return mentions.time_span()

@@ -8,11 +8,13 @@ of the brand-wide ``"*"`` cells) rather than one query per series.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
+
+from listening.store.rollup_log import RollupLog
 
 ALL_ISSUES = "*"
 _CELL_FIELDS = {"_id": 0, "brand": 1, "issue": 1, "label": 1, "source": 1, "hour": 1, "count": 1}
@@ -36,12 +38,11 @@ class SeriesRepo:
         Brand-wide cells (issue ``"*"``) come with every label; issue cells only when
         negative, which is all the issue rules count.
         """
-        match: dict = {"hour": {"$gte": since, "$lt": until},
-                       "$or": [{"issue": ALL_ISSUES}, {"label": "negative"}]}
+        match: dict = {"hour": {"$gte": since, "$lt": until}}  # an $or here makes SecantusDB scan
         if brands is not None:
             match["brand"] = {"$in": list(brands)}
         for c in self.stats.find(match, _CELL_FIELDS, batch_size=10_000):
-            if c.get("count"):
+            if c.get("count") and (c["issue"] == ALL_ISSUES or c["label"] == "negative"):
                 yield c["brand"], c["issue"], c["label"], c["source"], c["hour"], c["count"]
 
     def collection_runs(self, since: datetime, until: datetime, jobs: list[str]) -> list[dict]:
@@ -81,39 +82,33 @@ class SeriesCache:
     ``class`` is ``all`` (brand-wide cells, every label summed) or ``negative``.
 
     Kept current incrementally: each refresh re-reads the ``mention_stats`` cells of the
-    hours that new mentions (``collected_at`` since the last refresh, or since the start
-    of a collection run still going) fell into, the newest hours, and any hours not yet
-    covered. Cells whose count went to zero are rewritten as zero. Not seen: the old hour
-    of a mention whose date changed, a mention re-tagged without a new ``collected_at``
-    in an older hour, and cells deleted outright (``rebuild_stats``, retention): call
-    ``rebuild()`` after those.
+    hours that ingest batches finished since the last refresh moved (``rollup_log``), the
+    newest hours, and any hours not yet covered. Cells whose count went to zero are
+    rewritten as zero. Not seen: rollups moved outside the ingest path (a human
+    correction, ``rematch``) and cells deleted outright (``rebuild_stats``, retention):
+    call ``rebuild()`` after those.
     """
 
-    SKEW = timedelta(minutes=2)      # clocks of crawler hosts and the database
-    MAX_LAG = timedelta(hours=6)     # a run "running" for longer has died
+    SKEW = timedelta(minutes=2)      # clocks of ingest hosts and this one
     TRAILING = timedelta(hours=3)    # always re-read: late items land in the newest hours
-    NOT_WRITING_MENTIONS = ("alerts", "outbox", "digest", "trends", "retrain", "retention")
 
     def __init__(self, db: Database):
         self.docs = db["alert_series"]
         self.state = db["alert_series_state"]
         self.stats = db["mention_stats"]
-        self.mentions = db["mentions"]
-        self.runs = db["runs"]
+        self.log = RollupLog(db)
 
     def ensure_indexes(self) -> None:
         self.docs.create_index([("week", ASCENDING), ("brand", ASCENDING)])
-        # How a refresh finds new mentions without scanning them all (MentionRepo's
-        # collection: one more index on ingest; a change log written at ingest would do too).
-        self.mentions.create_index([("collected_at", ASCENDING)])
 
-    def refresh(self, since: datetime, until: datetime, now: datetime) -> dict[str, int]:
+    def refresh(self, since: datetime, until: datetime) -> dict[str, int]:
         """Make ``[since, until)`` current; return how many hours and cells were re-read."""
         state = self.state.find_one({"_id": "coverage"}) or {}
+        scan_from = datetime.now(timezone.utc) - self.SKEW  # before reading: later batches show next time
         hours: set[datetime] = set()
-        seen: datetime | None = None  # the newest collected_at this refresh read
         lo, hi = state.get("since"), state.get("until")
-        if lo is None or hi is None or since >= hi or until <= lo:  # start over on this range
+        written = self.log.changed_since(state["scan_from"]) if state.get("scan_from") else None
+        if lo is None or hi is None or since >= hi or until <= lo or written is None:  # start over
             self.docs.delete_many({"week": {"$gte": _week(since), "$lt": until}})
             hours |= _hours(since, until)
             lo, hi = since, until
@@ -124,30 +119,11 @@ class SeriesCache:
                 hours |= _hours(hi, until)
             lo, hi = min(lo, since), max(hi, until)
             hours |= _hours(max(lo, until - self.TRAILING), until)
-            query = {"collected_at": {"$gte": state["scan_from"]}} if state.get("scan_from") else {}
-            for doc in self.mentions.find(query, {"published_at": 1, "collected_at": 1}):
-                hour = doc["published_at"].replace(minute=0, second=0, microsecond=0)
-                if lo <= hour < hi:
-                    hours.add(hour)
-                seen = max(seen, doc["collected_at"]) if seen else doc["collected_at"]
-        scan_from = self._unwritten_since(now, seen)  # before re-reading: later writes show next time
+            hours |= {hour for hour in written if lo <= hour < hi}
         cells = self._rebuild_hours(sorted(hours)) if hours else 0
         self.state.update_one({"_id": "coverage"}, {"$set": {"since": lo, "until": hi, "scan_from": scan_from}},
                               upsert=True)
         return {"hours": len(hours), "cells": cells}
-
-    def _unwritten_since(self, now: datetime, seen: datetime | None) -> datetime:
-        """No mention collected before this can still be unwritten.
-
-        While a run is going, its pipeline may still hold a batch: the start of the oldest
-        (within ``MAX_LAG``). With none going, nothing older than what this refresh saw.
-        """
-        running = [r["started_at"] for r in self.runs.find(
-            {"status": "running", "started_at": {"$gte": now - self.MAX_LAG}}, {"started_at": 1, "job": 1})
-            if not str(r.get("job", "")).startswith(self.NOT_WRITING_MENTIONS)]
-        if running:
-            return min(running) - self.SKEW
-        return max(now - self.SKEW, seen) if seen else now - self.SKEW
 
     def rebuild(self) -> None:
         """Forget everything; the next refresh re-reads its whole range."""
@@ -158,8 +134,9 @@ class SeriesCache:
         sums: dict[tuple, float] = {}
         n = 0
         for span_lo, span_hi in _spans(hours):
-            query = {"hour": {"$gte": span_lo, "$lt": span_hi},
-                     "$or": [{"issue": ALL_ISSUES}, {"label": "negative"}]}
+            # Only the hour range: an $or beside it makes SecantusDB scan the whole collection
+            # (5.6 s at a million mentions against 0.07 s); the loop below picks the cells.
+            query = {"hour": {"$gte": span_lo, "$lt": span_hi}}
             for c in self.stats.find(query, _CELL_FIELDS, batch_size=10_000):
                 n += 1
                 count = c.get("count") or 0
