@@ -1,6 +1,7 @@
 """End to end in a real browser: ``listening serve`` on 127.0.0.1, Debian's chromium driven
-headless by Playwright. Opens every page, screenshots it into docs/screenshots/,
-acknowledges an alert through the UI and checks MongoDB.
+headless by Playwright. Opens every page, screenshots it, acknowledges an alert through
+the UI and checks MongoDB. Screenshots go to a temporary folder, or with
+``LISTENING_SCREENSHOTS=docs/screenshots`` to the ones the docs show (to refresh them).
 
 Needs /usr/bin/chromium (``apt-get install chromium``); without it this test fails,
 it never skips. Never ``playwright install``: it downloads a browser at run time.
@@ -23,7 +24,6 @@ from tests.conftest import TWEETS_CSV
 from tests.dashboard_seed import add_search_volume, open_alert, seed_tweets
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = Path(os.environ.get("LISTENING_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -85,13 +85,14 @@ def served(store_env, demo_config):
 
 
 @pytest.mark.browser
-def test_every_page_in_chromium_and_acknowledge_an_alert(served):
+def test_every_page_in_chromium_and_acknowledge_an_alert(served, tmp_path):
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (this test never skips)")
     from playwright.sync_api import expect, sync_playwright
 
     url, store, alert_id = served
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots = Path(os.environ.get("LISTENING_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -102,7 +103,7 @@ def test_every_page_in_chromium_and_acknowledge_an_alert(served):
                 page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
                 assert page.locator('[data-testid="stException"]').count() == 0, name
                 page.wait_for_timeout(700)  # let the data grids paint
-                page.screenshot(path=str(SHOTS / f"{name}.png"))
+                page.screenshot(path=str(shots / f"{name}.png"))
 
             # still on the last page's session: go to Alerts through the navigation, sign actions as "e2e"
             page.get_by_role("link", name="Alerts").first.click()
