@@ -79,7 +79,7 @@ def main() -> None:
     print(f"import pipeline:   {rate:,.0f} mentions/s  {counts}")
     print(f"ratio:             {rate / vader:.2f} x bare VADER (target >= 0.5)")
     print(f"store ceiling:     {ceiling:,.0f} mentions/s = {ceiling / vader:.2f} x bare VADER "
-          "(insert_many of the same documents, two indexes, no tagging, no rollups)")
+          "(insert_many of the same documents, same indexes, no tagging, no rollups)")
 
 
 if __name__ == "__main__":
