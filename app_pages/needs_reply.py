@@ -85,8 +85,8 @@ elif rows:
     mention = by_id[chosen]
     with st.container(border=True):
         st.markdown(d.plain(mention.get("text")))
-        st.caption(f"{', '.join(mention.get('brands') or ())} · {mention.get('source')} · "
-                   f"{mention.get('author') or 'unknown author'} · {mention['published_at']:%d %b %Y %H:%M} UTC")
+        st.caption(d.plain(f"{', '.join(mention.get('brands') or ())} · {mention.get('source')} · "
+                           f"{mention.get('author') or 'unknown author'} · {mention['published_at']:%d %b %Y %H:%M} UTC"))
         if mention.get("url"):
             st.link_button("Open the original", mention["url"])
         note = st.text_input("Note (optional)", key="reply_note", placeholder="replied by DM, refund issued...")

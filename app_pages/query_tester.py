@@ -42,7 +42,7 @@ try:
 except QuerySyntaxError as exc:
     st.error(f"Not a valid query: {exc}")
     st.stop()
-st.caption(f"Read as: `{parsed}`")
+st.caption(f"Read as: {d.plain(str(parsed))}")  # a saved query is another user's text
 matcher = BrandMatcher([Brand(name=name, query=query)])
 saved = d.store().brand_queries.current().get(name)
 if saved:

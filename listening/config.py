@@ -8,19 +8,52 @@ crawl. Secrets (SMTP credentials) never live here: they come from the environmen
 from __future__ import annotations
 
 import os
+import re
+from email import policy
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONFIG_ENV = "LISTENING_CONFIG"
 DEFAULT_PATHS = ("listening.yaml",)
 PACKAGED_DEMO = Path(__file__).resolve().parent.parent / "demo" / "listening.yaml"
+HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"  # a time of day, 00:00-23:59
+_ADDR_SPEC = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
 
 
 class ConfigError(ValueError):
     """The configuration file is missing, unreadable or invalid."""
+
+
+def known_zone(zone: str | None) -> str | None:
+    """``zone`` if zoneinfo knows it: a typo fails on load, not at the first digest or crawl."""
+    if zone is not None:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(zone)
+        except (KeyError, ValueError, OSError) as exc:  # OSError: "America" is a folder of zones
+            raise ValueError(f"unknown time zone {zone!r}") from exc
+    return zone
+
+
+def mail_address(value: str) -> str:
+    """One e-mail address, bare or named (``Ops <ops@example.com>``), read as an e-mail header
+    reads it: a typo, a second address or a hidden line break fails on load, not in the outbox."""
+    try:
+        header = policy.default.header_factory("To", value)
+        [address] = header.addresses
+        valid = not header.defects and _ADDR_SPEC.fullmatch(address.addr_spec) and value.isprintable()
+    except Exception:  # noqa: BLE001 - CPython's parser raises several kinds on garbage ('.:', '.')
+        valid = False
+    if not valid:
+        raise ValueError(f"not one e-mail address: {value!r}")
+    return value
+
+
+Address = Annotated[str, AfterValidator(mail_address)]
 
 
 class Section(BaseModel):
@@ -67,10 +100,15 @@ class Department(Section):
     """Who owns a set of issues, and where their alerts go."""
 
     name: str = Field(min_length=1)
-    leads: list[str] = Field(min_length=1)
-    escalation: list[str] = Field(default_factory=list)
-    digest_at: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
+    leads: list[Address] = Field(min_length=1)
+    escalation: list[Address] = Field(default_factory=list)
+    digest_at: str = Field(default="08:00", pattern=HH_MM)
     timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        return known_zone(zone)
 
 
 class Issue(Section):
@@ -80,6 +118,23 @@ class Issue(Section):
     department: str
     phrases: list[str] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, name: str) -> str:
+        if name == "*":
+            raise ValueError('"*" is reserved: the rollups count every issue under it')
+        return name
+
+    @field_validator("patterns")
+    @classmethod
+    def _valid_patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern, re.I)  # as listening.issues compiles them
+            except re.error as exc:
+                raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
+        return patterns
 
 
 class Source(Section):
@@ -104,14 +159,7 @@ class Source(Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, zone: str | None) -> str | None:
-        if zone is not None:
-            from zoneinfo import ZoneInfo
-
-            try:
-                ZoneInfo(zone)
-            except (KeyError, ValueError) as exc:
-                raise ValueError(f"unknown time zone {zone!r}") from exc
-        return zone
+        return known_zone(zone)
 
 
 class ImportMapping(Section):
@@ -141,7 +189,7 @@ class Smtp(Section):
 
     host: str = "127.0.0.1"
     port: int = 25
-    sender: str = "listening-centre@localhost"
+    sender: Address = "listening-centre@localhost"
     starttls: bool = False
 
 
@@ -182,8 +230,8 @@ class Alerts(Section):
     coverage_jump: float = Field(default=10.0, gt=1, description="A brand's whole volume this many times its usual: collection changed, not a spike.")
     max_run_gap_hours: float = Field(default=6.0, gt=0, description="A longer pause between collection runs is a coverage gap.")
     collection_jobs: list[str] = Field(default_factory=lambda: ["crawl"], description="Run jobs whose gaps mean missing data.")
-    social_care: list[str] = Field(default_factory=list, description="Addresses for brand-level spikes; empty: the care department's leads.")
-    escalation: list[str] = Field(default_factory=list, description="Second addresses when a department has none.")
+    social_care: list[Address] = Field(default_factory=list, description="Addresses for brand-level spikes; empty: the care department's leads.")
+    escalation: list[Address] = Field(default_factory=list, description="Second addresses when a department has none.")
     examples: int = Field(default=5, ge=0, le=20, description="Example mentions per alert e-mail.")
     email_min_severity: Literal["low", "medium", "high"] = Field(default="medium", description="Lower-severity alerts appear in the digest only.")
     max_attempts: int = Field(default=10, ge=1, description="Outbox: attempts before a message is marked failed.")
@@ -245,9 +293,6 @@ class Dashboard(Section):
     port: int = Field(default=8501, ge=1, le=65535)
     refresh_seconds: int = Field(default=30, ge=5, description="How often the Live page refreshes.")
     auth: DashboardAuth | None = None
-
-
-HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"  # a time of day, 00:00-23:59
 
 
 class ScheduledCommand(Section):
@@ -337,6 +382,11 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 at line {line}: {exc.reason}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: not valid YAML: nested too deeply") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -356,5 +406,7 @@ def parse_config(raw: Any, origin: str = "<config>") -> Config:
 
 
 def _one_line(err: dict) -> str:
-    where = ".".join(str(part) for part in err["loc"]) or "(top level)"
-    return f"{where}: {err['msg']}"
+    """``brands.1.name: Field required``; a key with line breaks or control characters is quoted."""
+    where = ".".join(part if isinstance(part, str) and part.isprintable() else repr(part)
+                     for part in err["loc"]) or "(top level)"
+    return f"{where}: {' '.join(err['msg'].split())}"

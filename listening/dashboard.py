@@ -237,11 +237,12 @@ def since_or_first(window: Window) -> datetime:
     return span[0] if span else window.until - timedelta(days=1)
 
 
-_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:=^")
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:=^&")
 
 
 def plain(text: str | None) -> str:
-    """Mention text made inert for ``st.markdown``: every markdown character escaped."""
+    """Mention text made inert for ``st.markdown``: every markdown character escaped (``&`` too,
+    or ``&lt;`` would show as ``<``)."""
     return "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in (text or "")).replace("\n", "  \n")
 
 

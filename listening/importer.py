@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from listening.config import ImportMapping
 from listening.models import RawMention
+from listening.pipeline import clean_text
 from listening.timeparse import parse_time
 
 csv.field_size_limit(16 * 1024 * 1024)
+# Bytes the file's encoding cannot read (surrogateescape), or a JSON "\ud800" escape.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass
@@ -43,14 +47,15 @@ def read_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict |
 def to_raw(row: dict, mapping: ImportMapping, source: str, line: int) -> RawMention | Rejected:
     """Map one row's columns onto a RawMention, or say why it cannot be one."""
     text = _get(row, mapping.text)
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not clean_text(text):  # else the pipeline drops it, line unknown
         return Rejected(line, f"empty or missing text column {mapping.text!r}", row)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
-        return Rejected(line, "text is not valid in the file's encoding", row)
+    for column in mapping.model_dump().values():
+        if isinstance(value := _get(row, column), str) and _SURROGATE.search(value):
+            return Rejected(line, f"column {column!r} is not valid in the file's encoding", row)
     published = _get(row, mapping.published_at)
-    if published not in (None, "") and parse_time(published) is None:
+    if published not in (None, "") and (not isinstance(published, (str, int, float)) or parse_time(published) is None):
         return Rejected(line, f"unreadable or out-of-range date {str(published)[:60]!r}", row)
-    labels = {name: value for name, column in
+    labels = {name: str(value) for name, column in
               (("sentiment", mapping.label_sentiment), ("issue", mapping.label_issue))
               if column and (value := _get(row, column)) not in (None, "")}
     external_id = _get(row, mapping.id)
@@ -93,13 +98,13 @@ def _read_jsonl(path: Path, encoding: str) -> Iterator[tuple[int, dict | Rejecte
                 continue
             try:
                 row = json.loads(text)
-            except ValueError as exc:
-                yield line, Rejected(line, f"not JSON: {exc}", text[:500])
+            except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
+                yield line, Rejected(line, f"not JSON: {exc}", text.rstrip("\r\n"))
                 continue
             if isinstance(row, dict):
                 yield line, row
             else:
-                yield line, Rejected(line, f"expected an object, got {type(row).__name__}", row)
+                yield line, Rejected(line, f"expected an object, got {type(row).__name__}", text.rstrip("\r\n"))
 
 
 def _get(row: dict, column: str | None) -> object:
@@ -114,7 +119,8 @@ def import_file(pipeline, path: Path, mapping: ImportMapping, *, source: str,
                 rejects_path: Path, encoding: str = "utf-8") -> int:
     """Send every good row of ``path`` through ``pipeline``; write rejects; return their number."""
     rejected = 0
-    with open(rejects_path, "w", encoding="utf-8") as rejects:
+    # backslashreplace: a byte the input's encoding could not read is kept as a JSON \udcXX escape
+    with open(rejects_path, "w", encoding="utf-8", errors="backslashreplace") as rejects:
         for line, row in read_rows(path, encoding):
             item = row if isinstance(row, Rejected) else to_raw(row, mapping, source, line)
             if isinstance(item, Rejected):

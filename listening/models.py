@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SentimentLabel = Literal["positive", "neutral", "negative"]
+MAX_NESTING = 20  # levels of labels and extra kept as they are
 
 
 class RawMention(BaseModel):
@@ -26,6 +29,45 @@ class RawMention(BaseModel):
     lang: str | None = None
     labels: dict[str, Any] = Field(default_factory=dict, description="Human labels, e.g. sentiment.")
     extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("*")
+    @classmethod
+    def _encodable(cls, value: Any) -> Any:
+        return encodable(value)
+
+    @field_validator("url")
+    @classmethod
+    def _web_page(cls, url: str | None) -> str | None:
+        """A link a reader may open: ``javascript:``, ``mailto:`` and other schemes are dropped."""
+        try:
+            return url if url is None or urlsplit(url).scheme.lower() in ("http", "https", "") else None
+        except ValueError:  # "http://[::1"
+            return None
+
+
+def encodable(value: Any, depth: int = 0) -> Any:
+    """``value`` as UTF-8, BSON and the crawl's hand-off can carry it: lone surrogates (a JSON
+    ``"\\ud800"`` escape) become ``?``; what is nested deeper than MAX_NESTING becomes its JSON
+    text (MongoDB refuses documents nested over 100 levels deep)."""
+    if isinstance(value, str):
+        return value if value.isascii() else value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, (dict, list)) and depth >= MAX_NESTING:
+        try:
+            return encodable(json.dumps(value, ensure_ascii=False, default=str))
+        except RecursionError:
+            return "(nested too deep)"
+    if isinstance(value, dict):
+        return {field_name(k): encodable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [encodable(v, depth + 1) for v in value]
+    return value
+
+
+def field_name(key: object) -> str:
+    """A key MongoDB keeps as plain data, never an operator or a path: no NUL, no ``.``, no
+    leading ``$`` (full-width look-alikes stand in)."""
+    key = encodable(str(key)).replace("\x00", "").replace(".", "\uff0e")
+    return "\uff04" + key[1:] if key.startswith("$") else key
 
 
 class Sentiment(BaseModel):

@@ -28,7 +28,7 @@ from listening.config import Config
 
 log = logging.getLogger(__name__)
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
-_UNSAFE_HEADER = re.compile(r"[\x00-\x1f\x7f]+")
+_UNSAFE_HEADER = re.compile(r"[\x00-\x1f\x7f-\x9f]+")  # C0 and C1 controls
 _env = Environment(loader=PackageLoader("listening", "templates"),
                    autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
                    trim_blocks=False, lstrip_blocks=False)

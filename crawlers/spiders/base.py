@@ -52,6 +52,16 @@ def expand_urls(templates: Iterable[str], terms: Iterable[str],
     return list(dict.fromkeys(pairs))
 
 
+def absolute_url(response: scrapy.http.Response, link: str | None) -> str | None:
+    """``link`` made absolute against the page; None when absent or unparsable (``http://[x``)."""
+    if not link:
+        return None
+    try:
+        return response.urljoin(link.strip())
+    except ValueError:
+        return None
+
+
 def _variable(name: str, template: str, variables: dict[str, str]) -> str:
     if name == "query":
         return "{query}"

@@ -11,11 +11,27 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import feedparser
+from feedparser.mixin import _FeedParserMixin
 
-from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.base import SourceSpider, absolute_url
 from crawlers.text import strip_html
 from listening.models import RawMention
 from listening.timeparse import parse_time
+
+MAX_AUTHOR = 1000  # characters; no real byline is longer
+_sync_author_detail = _FeedParserMixin._sync_author_detail
+
+
+def _bounded_sync_author_detail(self, key: str = "author") -> None:
+    """feedparser's author e-mail regex is quadratic (kurtmckee/feedparser#562): a 64 KB
+    ``<author>`` costs seconds, a few MB hours. Cut the byline before it looks."""
+    context = self._get_context()
+    if isinstance(context.get(key), str) and len(context[key]) > MAX_AUTHOR:
+        context[key] = context[key][:MAX_AUTHOR]
+    _sync_author_detail(self, key)
+
+
+_FeedParserMixin._sync_author_detail = _bounded_sync_author_detail
 
 
 def entry_time(entry: Any) -> datetime | str | None:
@@ -49,13 +65,18 @@ class FeedSpider(SourceSpider):
         self.report.pages += 1
         start = response.meta["start"]
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-        feed = feedparser.parse(response.body, response_headers={"content-type": content_type} if content_type else {})
+        try:
+            feed = feedparser.parse(response.body,
+                                    response_headers={"content-type": content_type} if content_type else {})
+        except ValueError as exc:  # its loose parser chokes on some character references (&#xD800;)
+            self.report.problem("malformed_xml", response.url, f"{type(exc).__name__}: {exc}", start=start)
+            return
+        exc = feed.get("bozo_exception")
+        detail = f"{type(exc).__name__}: {exc}" if feed.bozo else "not an RSS or Atom feed"
+        if not feed.entries and (feed.bozo or not feed.get("version")):  # an empty body, a login page...
+            self.report.problem("malformed_xml", response.url, detail, start=start)
+            return
         if feed.bozo:
-            exc = feed.get("bozo_exception")
-            detail = f"{type(exc).__name__}: {exc}"
-            if not feed.entries:
-                self.report.problem("malformed_xml", response.url, detail, start=start)
-                return
             kind = "bad_charset" if "Encoding" in type(exc).__name__ else "feed_warning"
             self.report.problem(kind, response.url, detail)
         watermark = self.watermark(start)
@@ -71,7 +92,7 @@ class FeedSpider(SourceSpider):
             link = entry.get("link")
             item = RawMention(
                 source=self.source.name, source_kind="feed", text=text,
-                external_id=entry.get("id") or link, url=response.urljoin(link) if link else None,
+                external_id=entry.get("id") or link, url=absolute_url(response, link),
                 author=(entry.get("author") or "").strip() or None,
                 title=strip_html(entry.get("title") or "") or None,
                 published_at=published, lang=lang)
@@ -80,5 +101,5 @@ class FeedSpider(SourceSpider):
             yield item
         next_link = next((link.get("href") for link in feed.feed.get("links", ()) if link.get("rel") == "next"), None)
         page = response.meta["page"]
-        if next_link and self.more_pages(page):
-            yield self.page_request(response.urljoin(next_link), start=start, page=page + 1)
+        if (next_url := absolute_url(response, next_link)) and self.more_pages(page):
+            yield self.page_request(next_url, start=start, page=page + 1)

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
-from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.base import SourceSpider, absolute_url
 from listening.models import RawMention
 
 TIME_META = (
@@ -67,12 +67,11 @@ class HtmlSpider(SourceSpider):
         else:
             self.report.pages += 1
             for href in select(response, sel["links"]).getall():
-                yield self.page_request(response.urljoin(href.strip()), start=start, page=page,
-                                        callback=self.parse_detail)
+                if url := absolute_url(response, href):
+                    yield self.page_request(url, start=start, page=page, callback=self.parse_detail)
         if sel.get("next") and self.more_pages(page):
-            href = select(response, sel["next"]).get()
-            if href:
-                yield self.page_request(response.urljoin(href.strip()), start=start, page=page + 1)
+            if url := absolute_url(response, select(response, sel["next"]).get()):
+                yield self.page_request(url, start=start, page=page + 1)
 
     def parse_detail(self, response) -> Iterator[RawMention]:
         """A page of mentions: each ``item`` match, or the page as one article."""
@@ -101,7 +100,10 @@ class HtmlSpider(SourceSpider):
     def items(self, response) -> Iterator[RawMention | None]:
         sel = self.source.selectors
         page_title = text_of(response, sel.get("title") or "title::text")
-        for node in select(response, sel["item"]):
+        nodes = select(response, sel["item"])
+        if not nodes:  # a changed layout, or a page garbled by a wrong charset
+            self.report.problem("no_items", response.url, f"item selector {sel['item']!r} matched nothing")
+        for node in nodes:
             text = text_of(node, sel.get("text") or ".//text()")
             if not text:
                 self.report.problem("bad_item", response.url, "an item without text")
@@ -115,7 +117,7 @@ class HtmlSpider(SourceSpider):
                 item_id = hashlib.sha1(material.encode()).hexdigest()[:16]
             yield RawMention(
                 source=self.source.name, source_kind="html", text=text,
-                external_id=item_id, url=response.urljoin(url) if url else f"{response.url}#{item_id}",
+                external_id=item_id, url=absolute_url(response, url) or f"{response.url}#{item_id}",
                 author=author, title=page_title, published_at=when)
 
     def article(self, response) -> RawMention | None:

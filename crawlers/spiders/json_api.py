@@ -26,7 +26,7 @@ import jmespath
 from jmespath import functions
 
 from crawlers.items import Rejected
-from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.base import SourceSpider, absolute_url
 from crawlers.text import strip_html
 from listening.models import RawMention
 from listening.presets import load_preset
@@ -142,7 +142,7 @@ class JsonApiSpider(SourceSpider):
         self.check_charset(response)
         try:
             doc = json.loads(response.text)
-        except (ValueError, AttributeError) as exc:
+        except (ValueError, AttributeError, RecursionError) as exc:  # RecursionError: nested too deep
             self.report.problem("bad_json", response.url, str(exc)[:200], start=response.meta["start"])
             return
         items = self.mapping.get("items", doc)
@@ -189,14 +189,14 @@ class JsonApiSpider(SourceSpider):
             self.report.problem("bad_item", response.url, f"no text at {m.spec['text']!r}")
             return Rejected(self.source.name, "no text", response.url)
         url = _str(m.get("url", entry))
-        labels = {k: v for k, e in m.labels.items() if (v := e.search(entry, options=_OPTIONS)) not in (None, "")}
+        labels = {k: _str(v) for k, e in m.labels.items() if (v := e.search(entry, options=_OPTIONS)) not in (None, "")}
         extra = {k: v for k, e in m.extra.items() if (v := e.search(entry, options=_OPTIONS)) is not None}
         time = self.local_time(m.get("time", entry))
         return RawMention(
             source=self.source.name, source_kind="json_api",
             text=strip_html(text) if m.html else text,
             external_id=_str(m.get("id", entry)),
-            url=response.urljoin(url) if url else None,
+            url=absolute_url(response, url),
             author=_str(m.get("author", entry)),
             title=_str(m.get("title", entry)),
             published_at=time if isinstance(time, (str, int, float, datetime)) and not isinstance(time, bool) else None,
@@ -219,4 +219,4 @@ class JsonApiSpider(SourceSpider):
             return None
         if m.next_param:
             return set_param(response.url, m.next_param, value)
-        return response.urljoin(str(value))
+        return absolute_url(response, str(value))

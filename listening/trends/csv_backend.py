@@ -22,7 +22,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from listening.trends.frames import Frame, RegionValue, RelatedQuery, TrendsRequest, guess_resolution
+from listening.trends.frames import Frame, RegionValue, RelatedQuery, TrendsRequest, guess_resolution, on_scale
 from listening.trends.resilience import TrendsError
 
 HEADER = re.compile(r"^(?P<term>.+?):\s*\((?P<place>[^)]*)\)\s*$")
@@ -41,7 +41,7 @@ def _value(cell: str) -> float:
     cell = cell.strip()
     if cell.startswith("<"):
         return 0.5
-    return float(cell) if cell else 0.0
+    return on_scale(cell) if cell else 0.0
 
 
 def _date(cell: str) -> datetime:
@@ -96,7 +96,10 @@ class CsvBackend:
         self.cache_hits = 0
         self.exports, self.maps = [], []
         for path in sorted(self.folder.glob("*.csv")):
-            text = path.read_text(encoding="utf-8-sig")
+            try:
+                text = path.read_text(encoding="utf-8-sig")
+            except ValueError:  # not UTF-8: not one of Google's exports
+                continue
             for reader, into in ((read_export, self.exports), (read_geo_export, self.maps)):
                 try:
                     into.append((path.name, *reader(text)))

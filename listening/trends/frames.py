@@ -124,6 +124,14 @@ def _utc(epoch: str | int | float) -> datetime:
     return datetime.fromtimestamp(int(float(epoch)), tz=timezone.utc)
 
 
+def on_scale(value: object) -> float:
+    """A Trends value, which Google scales to 0-100; anything else is a ValueError."""
+    number = float(value)  # type: ignore[arg-type]
+    if not 0 <= number <= 100:  # NaN fails too
+        raise ValueError(f"{value!r} is not on the 0-100 scale")
+    return number
+
+
 def parse_timeline(data: dict, items: tuple[Item, ...], resolution: str = "", source: str = "") -> Frame:
     """Google's ``widgetdata/multiline`` JSON -> Frame (one value per item per bucket)."""
     rows = (data.get("default") or {}).get("timelineData") or []
@@ -139,7 +147,7 @@ def parse_timeline(data: dict, items: tuple[Item, ...], resolution: str = "", so
             raise ValueError(f"a bucket has {len(row_values)} values for {n} items")
         flags = list(row.get("hasData") or [True] * n)
         for i in range(n):
-            values[i].append(int(row_values[i]))
+            values[i].append(int(on_scale(row_values[i])))
             has[i].append(bool(flags[i]))
     if not resolution and len(dates) > 1:
         resolution = guess_resolution(dates)
@@ -186,7 +194,7 @@ def parse_geo_map(data: dict, keywords: list[str]) -> list[RegionValue]:
         code = row.get("geoCode") or str(row.get("coordinates", ""))
         flags = row.get("hasData") or [True] * len(keywords)
         for term, value, has in zip(keywords, row.get("value") or [], flags):
-            out.append(RegionValue(term, code, row.get("geoName", code), float(value), bool(has)))
+            out.append(RegionValue(term, code, row.get("geoName", code), on_scale(value), bool(has)))
     return out
 
 

@@ -10,8 +10,10 @@ pytrends 4.9.2 is unmaintained and has three traps, handled here without forking
   ``BASE_TRENDS_URL``, not instance settings: ``endpoints(base_url)`` swaps them in
   and back out under a lock, so a replay server never leaks into other code.
 
-Answers are cached per request (raw JSON of every call it took): asking again costs
-no request at all, and a run interrupted by a 429 resumes where it stopped.
+Answers are cached per request (raw JSON of every call it took) once they parse: asking
+again costs no request at all, and a run interrupted by a 429 resumes where it stopped.
+An answer in a shape we cannot read (Google changed, a proxy's error page) is a
+``TrendsError`` for that request, and is not cached.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import re
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, Protocol, TypeVar
 
 import requests
 from pytrends import exceptions as pt_errors
@@ -58,6 +60,21 @@ def endpoints(base_url: str | None) -> Iterator[None]:
             pt_request.BASE_TRENDS_URL = saved_base
             for name, value in saved.items():
                 setattr(TrendReq, name, value)
+
+
+T = TypeVar("T")
+# What pytrends or our parsers raise on an answer of an unexpected shape.
+_UNREADABLE = (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, OSError, StopIteration,
+               RecursionError)
+
+
+@contextmanager
+def _readable() -> Iterator[None]:
+    """Any error of reading an answer of an unexpected shape, as a TrendsError."""
+    try:
+        yield
+    except _UNREADABLE as exc:
+        raise TrendsError(f"unreadable answer: {exc!r}"[:300]) from exc
 
 
 FIXED = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2})? (?P<end>\d{4}-\d{2}-\d{2})(T\d{2})?$")
@@ -190,49 +207,60 @@ class PytrendsBackend:
         self._cookies: dict | None = None
 
     def interest_over_time(self, request: TrendsRequest) -> Frame:
-        calls, fetched_at = self._cached_or_fetch(request, "interest", _interest)
-        explore = next(c for c in calls if c["endpoint"] == "api/explore")
-        widget = next(w for w in json.loads(explore["body"])["widgets"] if w.get("id") == "TIMESERIES")
-        timeline = next(c for c in calls if c["endpoint"].endswith("widgetdata/multiline"))
-        frame = parse_timeline(json.loads(timeline["body"]), request.items,
-                               widget.get("request", {}).get("resolution", ""), self.source)
+        def read(calls: list[dict]) -> Frame:
+            explore = next(c for c in calls if c["endpoint"] == "api/explore")
+            widget = next(w for w in json.loads(explore["body"])["widgets"] if w.get("id") == "TIMESERIES")
+            timeline = next(c for c in calls if c["endpoint"].endswith("widgetdata/multiline"))
+            return parse_timeline(json.loads(timeline["body"]), request.items,
+                                  widget.get("request", {}).get("resolution", ""), self.source)
+
+        frame, fetched_at = self._answer(request, "interest", _interest, read)
         frame.fetched_at = fetched_at
         return frame
 
     def related_queries(self, request: TrendsRequest) -> list[RelatedQuery]:
-        calls, _ = self._cached_or_fetch(request, "related", lambda req: req.related_queries())
-        out: list[RelatedQuery] = []
-        for call in calls:
-            if call["endpoint"].endswith("widgetdata/relatedsearches"):
-                keyword, geo = related_keyword(call["req"] or {})
-                out.extend(parse_related(json.loads(call["body"]), keyword, geo))
-        return out
+        def read(calls: list[dict]) -> list[RelatedQuery]:
+            out: list[RelatedQuery] = []
+            for call in calls:
+                if call["endpoint"].endswith("widgetdata/relatedsearches"):
+                    keyword, geo = related_keyword(call["req"] or {})
+                    out.extend(parse_related(json.loads(call["body"]), keyword, geo))
+            return out
+
+        return self._answer(request, "related", lambda req: req.related_queries(), read)[0]
 
     def interest_by_region(self, request: TrendsRequest, resolution: str = "COUNTRY") -> list[RegionValue]:
         """Each term's share of the compared terms' searches per region (pytrends' interest_by_region)."""
-        calls, _ = self._cached_or_fetch(request, f"region:{resolution}", lambda req: _by_region(req, resolution))
-        geo = next(c for c in calls if c["endpoint"].endswith("widgetdata/comparedgeo"))
-        return parse_geo_map(json.loads(geo["body"]), request.keywords)
+        def read(calls: list[dict]) -> list[RegionValue]:
+            geo = next(c for c in calls if c["endpoint"].endswith("widgetdata/comparedgeo"))
+            return parse_geo_map(json.loads(geo["body"]), request.keywords)
 
-    def _cached_or_fetch(self, request: TrendsRequest, op: str,
-                         action: Callable[[TrendReq], object]) -> tuple[list[dict], datetime]:
+        return self._answer(request, f"region:{resolution}", lambda req: _by_region(req, resolution), read)[0]
+
+    def _answer(self, request: TrendsRequest, op: str, action: Callable[[TrendReq], object],
+                read: Callable[[list[dict]], T]) -> tuple[T, datetime]:
+        """The answer read from the cache, else asked for (``action``), read, then cached."""
         key = request.key(op, self.base_url or GOOGLE)  # a replay's answers never pass for Google's
         hit = self.cache.get(key)
         if hit is not None and self._fresh(hit, request):
             self.cache_hits += 1
-            return hit["responses"], hit.get("fetched_at") or self.gate.clock()
+            with _readable():
+                return read(hit["responses"]), hit.get("fetched_at") or self.gate.clock()
         with endpoints(self.base_url):
             req = _TrendReq(self.gate, hl=self.hl, tz=self.tz, timeout=self.timeout, cookies=self._cookies)
             try:
-                self._payload(req, request)
-                action(req)
+                with _readable():
+                    self._payload(req, request)
+                    action(req)
             finally:
                 if req._cookie_done:
                     self._cookies = req.cookies
+        with _readable():
+            answer = read(req.calls)
         now = self.gate.clock()
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # what MongoDB keeps
         self.cache.put(key, {"op": op, **request.describe()}, req.calls, self.source, now)
-        return req.calls, now
+        return answer, now
 
     def _fresh(self, hit: dict, request: TrendsRequest) -> bool:
         """A past fixed period never changes; "today 5-y" moves, so its answer ages."""

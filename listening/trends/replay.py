@@ -84,11 +84,14 @@ def request_keys(method: str, path: str, query: dict[str, list[str]]) -> tuple[t
     raw = params.pop("req", None)
     try:
         req = json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):
         req = raw
     exact = (method, path, _canonical(req), _canonical(params))
-    loose = (method, path, _canonical(_items(req)) if isinstance(req, dict) else _canonical(req),
-             _canonical(_options(req)) if isinstance(req, dict) else "")
+    try:
+        loose = (method, path, _canonical(_items(req)) if isinstance(req, dict) else _canonical(req),
+                 _canonical(_options(req)) if isinstance(req, dict) else "")
+    except (AttributeError, TypeError):  # a req in a shape pytrends never sends: an exact match or a 404
+        loose = exact
     return exact, loose
 
 

@@ -22,7 +22,7 @@ how much precision was left.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -70,11 +70,25 @@ class Stitched:
 
 
 def _mean_frames(frames: list[Frame]) -> tuple[np.ndarray, np.ndarray, Frame]:
-    """Average repeated pulls: mean raw values and their standard error."""
+    """Average repeated pulls on the buckets they all have (a cached pull's window may have
+    moved since the others were asked): mean raw values and their standard error."""
+    dates = [d for d in frames[0].dates if all(d in f.dates for f in frames[1:])]
+    if not dates:
+        raise TrendsError("the repeated pulls share no bucket")
+    if any(f.dates != dates for f in frames):
+        frames = [_only(f, dates) for f in frames]
     stack = np.array([f.values for f in frames], dtype=float)
     mean = stack.mean(axis=0)
     sem = stack.std(axis=0, ddof=1) / math.sqrt(len(frames)) if len(frames) > 1 else np.zeros_like(mean)
     return mean, sem, frames[0]
+
+
+def _only(frame: Frame, dates: list[datetime]) -> Frame:
+    """``frame`` cut down to the buckets ``dates``."""
+    cols = [frame.dates.index(d) for d in dates]
+    return replace(frame, dates=list(dates), partial=[frame.partial[c] for c in cols],
+                   values=[[row[c] for c in cols] for row in frame.values],
+                   has_data=[[row[c] for c in cols] for row in frame.has_data])
 
 
 class Stitcher:
