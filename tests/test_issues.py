@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from listening.config import Issue
+from listening.config import ConfigError, Issue, parse_config
 from listening.evaluate import ISSUE_REASON, NONE, load_labels, main_reason, scores
 from listening.issues import builtin_names, builtin_rules, classify, classify_many, department_for
 from tests.conftest import TWEETS_CSV
@@ -86,8 +86,8 @@ def test_builtin_taxonomy_loads():
     assert len(rules) >= 10 and all(rule.departments for rule in rules)
 
 
-def test_bad_config_pattern_fails_clearly(demo_config):
-    config = demo_config.model_copy(deep=True)
-    config.issues = [Issue(name="Broken", department="Operations", patterns=["(unclosed"])]
-    with pytest.raises(ValueError, match="issue 'Broken': bad pattern"):
-        classify("anything", config)
+def test_bad_config_pattern_fails_clearly_on_load(demo_config):
+    raw = demo_config.model_dump(exclude_none=True)
+    raw["issues"] = [{"name": "Broken", "department": "Operations", "patterns": ["(unclosed"]}]
+    with pytest.raises(ConfigError, match=r"issues\.0\.patterns: .*bad pattern '\(unclosed'"):
+        parse_config(raw)
