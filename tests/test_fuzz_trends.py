@@ -88,8 +88,9 @@ def read_all(b: PytrendsBackend) -> int:
     daily, year = (TrendsRequest.of(["pizza", "bagel"], timeframe=t) for t in (DAILY, YEAR))
     checks = [(lambda: b.interest_over_time(daily), lambda frame: assert_well_formed(frame, daily)),
               (lambda: b.related_queries(year), lambda rows: all(
-                  r.query and r.kind in ("top", "rising") and isinstance(r.value, int) for r in rows)),
-              (lambda: b.interest_by_region(year), lambda rows: all(0 <= r.value <= 100 for r in rows))]
+                  isinstance(r.query, str) and r.kind in ("top", "rising") and 0 <= r.value < 2**63 for r in rows)),
+              (lambda: b.interest_by_region(year), lambda rows: all(
+                  isinstance(r.geo_name, str) and 0 <= r.value <= 100 for r in rows))]
     refused = 0
     for ask, check in checks:
         try:

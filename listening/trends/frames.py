@@ -96,6 +96,11 @@ class RelatedQuery:
     breakout: bool
     link: str = ""
 
+    def __post_init__(self) -> None:
+        """Stored as is: a garbled answer fails here, not in MongoDB (8-byte ints, no documents)."""
+        if not (isinstance(self.query, str) and isinstance(self.link, str) and 0 <= self.value < 2**63):
+            raise ValueError(f"not a related query: {self.query!r}, {self.value!r}, {self.link!r}")
+
 
 @dataclass
 class RegionValue:
@@ -106,6 +111,10 @@ class RegionValue:
     geo_name: str
     value: float
     has_data: bool
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.geo_code, str) and isinstance(self.geo_name, str)):
+            raise ValueError(f"not a region: {self.geo_code!r}, {self.geo_name!r}")
 
 
 class Backend(Protocol):
