@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import yaml
-from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentiText, SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import (BOOSTER_DICT, N_SCALAR, NEGATE, SentiText,
+                                           SentimentIntensityAnalyzer)
 
 from listening import language
 from listening.models import Sentiment
@@ -143,6 +144,7 @@ COMPLAINT_VALENCE = -1.0
 QUESTION_MARK = "q_mark"  # appended by Scorer.prepare to texts that ask something
 COURTESY_FACTOR = 0.2
 QUESTION_FACTOR = 0.5  # a customer's question is rarely praise: "what's the best number?"
+_NEGATE = frozenset(NEGATE)
 _REQUEST = frozenset(("can you", "could you", "would you", "will you", "can i", "could i",
                       "can we", "do you", "how do", "how can", "is there", "are there",
                       "let me know", "any way", "is it", "are you"))
@@ -160,13 +162,15 @@ class _ServiceAnalyzer(SentimentIntensityAnalyzer):
         if not text.isascii():
             text = _SPACE.sub(" ", text.translate(self._emoji_table))
         sentitext = SentiText(text.strip())
-        words = sentitext.words_and_emoticons
-        lexicon = self.lexicon
+        words, lexicon = sentitext.words_and_emoticons, self.lexicon
         if words and not any(w.lower() in lexicon for w in words):
             return {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}  # what VADER would say
         sentiments: list[float] = []
         for i, item in enumerate(words):
             lowered = item.lower()
+            if lowered not in lexicon:  # what sentiment_valence gives it, without the call
+                sentiments.append(0)
+                continue
             if lowered in BOOSTER_DICT or (
                     lowered == "kind" and i < len(words) - 1 and words[i + 1].lower() == "of"):
                 sentiments.append(0)
@@ -174,6 +178,30 @@ class _ServiceAnalyzer(SentimentIntensityAnalyzer):
             sentiments = self.sentiment_valence(0, sentitext, item, i, sentiments)
         sentiments = self._but_check(words, sentiments)
         return self.score_valence(sentiments, text)
+
+    @staticmethod
+    def _negation_check(valence, words_and_emoticons, start_i, i):  # type: ignore[override]
+        """VADER 3.3.2's rule, lowering the three words it reads instead of the whole text
+        (it did that for every sentiment word: a fifth of the tagger's time)."""
+        before = {k: words_and_emoticons[i - k].lower() for k in range(1, start_i + 2)}
+        if start_i == 1 and before[2] == "never" and before[1] in ("so", "this"):
+            return valence * 1.25
+        if start_i == 2 and ((before[3] == "never" and before[2] in ("so", "this"))
+                             or before[1] in ("so", "this")):
+            return valence * 1.25
+        if start_i == 1 and before[2] == "without" and before[1] == "doubt":
+            return valence
+        if start_i == 2 and before[3] == "without" and "doubt" in (before[2], before[1]):
+            return valence
+        word = before[start_i + 1]
+        return valence * N_SCALAR if word in _NEGATE or "n't" in word else valence
+
+    @staticmethod
+    def _special_idioms_check(valence, words_and_emoticons, i):  # type: ignore[override]
+        """VADER's, handed only the six words around ``i`` that it reads (it lowers the
+        whole text per call). VADER calls it only for ``i >= 3``."""
+        return SentimentIntensityAnalyzer._special_idioms_check(
+            valence, words_and_emoticons[i - 3:i + 3], 3)
 
     def _but_check(self, words, sentiments):  # type: ignore[override]
         sentiments = SentimentIntensityAnalyzer._but_check(words, sentiments)

@@ -12,8 +12,10 @@ issue-free result rather than stopping the batch.
 
 from __future__ import annotations
 
+import gc
 import logging
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 from listening import intent, issues, language, learning
 from listening.config import Config
@@ -44,7 +46,8 @@ class Tagger:
     def tag_many(self, texts: Sequence[object]) -> list[Tags]:
         """Tags for each text, in order."""
         try:
-            return self._tag_batch(list(texts))
+            with collector_paused():
+                return self._tag_batch(list(texts))
         except Exception:  # one bad text must not lose the batch: tag one by one
             log.exception("batch tagging failed; tagging %d texts one by one", len(texts))
             return [self._tag_one_safely(text) for text in texts]
@@ -101,6 +104,24 @@ class Tagger:
         if label not in self._issue_names:
             self._issue_names[label] = learning.issue_name(label, self.config)
         return self._issue_names[label]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a batch.
+
+    A batch makes tens of thousands of short-lived objects and no cycles; the
+    collections they trigger rescan every long-lived object in the process, about a
+    tenth of the tagging time (bench/tagging.py: 0.52 -> 0.56 x VADER). Reference
+    counting still frees them. Left alone when someone else already paused it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def model_sentiment(probs: dict[str, float]) -> Sentiment:

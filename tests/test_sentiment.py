@@ -3,7 +3,12 @@ general text than the VADER it starts from."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from listening import sentiment
 from listening.evaluate import load_labels, scores
@@ -11,6 +16,7 @@ from listening.learning import is_test
 from listening.models import Sentiment
 from listening.sentiment import Scorer, bare_vader, normalise, score, score_many, scorer_for
 from tests.conftest import TWEETS_CSV
+from tests.strategies import fuzz
 
 # Product and film review snippets with a clear sentiment, none about customer service.
 GENERAL = [
@@ -147,3 +153,29 @@ def test_score_many_matches_score():
     texts = ["great crew, thank you!", "bag lost again", "what time is boarding?"]
     assert [s.label for s in score_many(texts)] == [score(t).label for t in texts]
     assert sentiment.score_many([]) == []
+
+
+
+def test_faster_negation_check_agrees_with_vader():
+    """Our analyzer overrides VADER's negation check for speed: same answer for every
+    three words before a sentiment word, over the words the check looks for."""
+    words = ["never", "So", "this", "without", "doubt", "NOT", "isn't", "least", "good"]
+    ours, theirs = sentiment._ServiceAnalyzer, SentimentIntensityAnalyzer
+    for before in itertools.product(words, repeat=3):
+        window = [*before, "good"]
+        for start in range(3):
+            assert (ours._negation_check(1.0, window, start, 3)
+                    == theirs._negation_check(1.0, window, start, 3)), (window, start)
+
+
+IDIOM_PARTS = ["yeah Right", "kiss of death", "the bomb", "to die for", "sort of", "kind of",
+               "bad ass", "bus stop", "beating heart", "the", "of", "good", "great"]
+
+
+@settings(fuzz, max_examples=400)
+@given(st.lists(st.sampled_from(IDIOM_PARTS), min_size=2, max_size=6).map(lambda p: " ".join(p).split()))
+def test_faster_idiom_check_agrees_with_vader(words):
+    """... and its idiom check, which it hands only the six words around the sentiment word."""
+    for i in range(3, len(words)):
+        assert (sentiment._ServiceAnalyzer._special_idioms_check(1.0, words, i)
+                == SentimentIntensityAnalyzer._special_idioms_check(1.0, words, i))
