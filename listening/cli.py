@@ -42,6 +42,7 @@ class State:
     @property
     def store(self) -> Store:
         if self._store is None:
+            self.config  # a bad config fails here, before an embedded server starts for nothing
             self._store = Store.connect()
         return self._store
 

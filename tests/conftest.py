@@ -14,13 +14,23 @@ import pytest
 from pymongo import MongoClient
 
 from listening.config import PACKAGED_DEMO, load_config
-from listening.store import Store
-from listening.store.embedded import start_server
+from listening.store import Store, embedded
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LISTENING_SHARED", ROOT.parent / "shared"))
 FIXTURES = SHARED / "fixtures"
 TWEETS_CSV = FIXTURES / "twitter_us_airline_sentiment" / "Tweets.csv"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedded_data(tmp_path_factory):
+    """The embedded store's default folder for this session: nothing a test runs may start a
+    server on (or write to) the ./data of whoever runs the tests. Any server left is stopped."""
+    folder = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LISTENING_DATA", str(folder))
+        yield folder
+    embedded.stop(folder)
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +40,7 @@ def mongo_uri(tmp_path_factory):
         yield os.environ["TEST_MONGO_URI"]
         return
     log = tmp_path_factory.mktemp("secantus") / "server.log"
-    proc, uri = start_server(":memory:", log)
+    proc, uri = embedded.start_server(":memory:", log)
     yield uri
     proc.terminate()
     proc.wait(timeout=30)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
 from listening.config import ConfigError, load_config, parse_config
+from tests.conftest import ROOT
 
 
 def test_demo_config_is_valid(demo_config):
@@ -16,7 +18,6 @@ def test_demo_config_is_valid(demo_config):
 
 
 def test_example_config_is_valid():
-    from tests.conftest import ROOT
 
     config = load_config(ROOT / "listening.example.yaml")
     assert config.sources
@@ -40,11 +41,14 @@ def test_bad_fields_are_named(raw, where):
 def test_cli_reports_bad_yaml_in_one_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("brands: [\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("MONGO_URI", "LISTENING_DATA")}
     result = subprocess.run([sys.executable, "-m", "listening", "--config", str(bad), "report"],
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                            env={**env, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 2
     assert "config error" in result.stderr and "not valid YAML" in result.stderr
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()  # no embedded server started for a bad config
 
 
 def test_handles_get_an_at_sign():
