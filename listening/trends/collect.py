@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from listening.config import Config
+from listening.config import Config, Trends
 from listening.issues import classify
 from listening.trends.csv_backend import CsvBackend
 from listening.trends.frames import MAX_ITEMS, Backend, TrendsRequest
@@ -136,11 +136,7 @@ def _collect_job(store, backend: Backend, config: Config, category: str, scope: 
     try:
         stitched = stitcher.run(items)
     except TrendsError as exc:
-        summary["failed"].append({"category": category, "scope": scope, "error": str(exc)})
-        if isinstance(exc, BreakerOpen):
-            summary["stopped_by_breaker"] = True
-            return False
-        return True
+        return not _failed(summary, category, scope, exc)
     counts = store.trends.upsert_points(point_docs(
         stitched, category=category, scope=scope, terms={s.term: s for s in terms}, config=config,
         run_id=run_id, source=_source(backend), fetched_at=clock()))
@@ -196,16 +192,12 @@ def _related(store, backend: Backend, config: Config, groups, clock, step, summa
         names = list(dict.fromkeys(s.term for s in terms))
         for start in range(0, len(names), MAX_ITEMS):
             chunk = names[start:start + MAX_ITEMS]
-            request = TrendsRequest.of(chunk, t.geo, timeframe=t.snapshot_timeframe or t.timeframe,
-                                       category=t.category_id, gprop=t.property)
+            request = _snapshot(chunk, t)
             try:
                 rows = backend.related_queries(request)
-            except BreakerOpen as exc:
-                summary["stopped_by_breaker"] = True
-                summary["failed"].append({"category": category, "scope": "related", "error": str(exc)})
-                return stored
             except TrendsError as exc:
-                summary["failed"].append({"category": category, "scope": "related", "error": str(exc)})
+                if _failed(summary, category, "related", exc):
+                    return stored
                 continue
             finally:
                 step(f"{category}: related queries")
@@ -229,13 +221,10 @@ def _by_region(store, backend: Backend, config: Config, groups, clock, step, sum
         try:
             if len(names) > MAX_ITEMS:
                 raise TrendsError(f"by region: one comparison holds at most {MAX_ITEMS} terms")
-            request = TrendsRequest.of(names, t.geo, timeframe=t.snapshot_timeframe or t.timeframe,
-                                       category=t.category_id, gprop=t.property)
+            request = _snapshot(names, t)
             rows = backend.interest_by_region(request, t.region_resolution)
         except TrendsError as exc:
-            summary["failed"].append({"category": category, "scope": "by_region", "error": str(exc)})
-            if isinstance(exc, BreakerOpen):
-                summary["stopped_by_breaker"] = True
+            if _failed(summary, category, "by_region", exc):
                 return stored
             continue
         finally:
@@ -246,6 +235,21 @@ def _by_region(store, backend: Backend, config: Config, groups, clock, step, sum
              "timeframe": request.timeframe, "value": r.value, "has_data": r.has_data,
              "fetched_at": clock(), "source": _source(backend)} for r in rows)
     return stored
+
+
+def _snapshot(names: list[str], t: Trends) -> TrendsRequest:
+    """The request for a snapshot of these terms (related queries, regions)."""
+    return TrendsRequest.of(names, t.geo, timeframe=t.snapshot_timeframe or t.timeframe,
+                            category=t.category_id, gprop=t.property)
+
+
+def _failed(summary: dict, category: str, scope: str, exc: TrendsError) -> bool:
+    """Record a failed request; True when the breaker is open, so the run stops."""
+    summary["failed"].append({"category": category, "scope": scope, "error": str(exc)})
+    if isinstance(exc, BreakerOpen):
+        summary["stopped_by_breaker"] = True
+        return True
+    return False
 
 
 def _counts(summary: dict, gate: Gate, backend: Backend) -> dict:
