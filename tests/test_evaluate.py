@@ -7,6 +7,7 @@ import json
 
 import pytest
 from rich.console import Console
+from sklearn.metrics import f1_score
 
 from listening import evaluate
 from tests.conftest import TWEETS_CSV
@@ -37,6 +38,29 @@ def test_issue_targets(result):
     assert rules["labels"][-1] == evaluate.NONE  # mentions with no mapped issue are counted
 
 
+def test_every_macro_f1_has_its_interval(result):
+    metrics, _ = result
+    found = [metrics["sentiment"]["vader"], metrics["sentiment"]["test"]["lexicon"],
+             metrics["learned"]["sentiment"], metrics["issues"]["rules"], metrics["learned"]["issues"]]
+    for figures in found:
+        low, high = figures["macro_f1_ci"]
+        assert 0 <= low < figures["macro_f1"] < high <= 1
+        assert high - low < 0.15
+
+
+def test_macro_f1_interval():
+    """It brackets the plain macro-F1, is seeded (the same every run), and collapses when
+    every row is right."""
+    truth = ["a", "b", "c", "a", "b", "x"] * 50
+    pred = ["a", "c", "c", "b", "b", "a"] * 50
+    plain = f1_score(truth, pred, labels=["a", "b", "c"], average="macro", zero_division=0)
+    interval = evaluate.macro_f1_interval(truth, pred, ["a", "b", "c"])
+    assert interval == evaluate.macro_f1_interval(truth, pred, ["a", "b", "c"])
+    assert interval[0] < plain < interval[1]
+    same = evaluate.macro_f1_interval(["a"] * 10 + ["b"] * 10, ["a"] * 10 + ["b"] * 10, ["a", "b"])
+    assert same == [1.0, 1.0]
+
+
 def test_pngs_and_json(result):
     metrics, out = result
     names = sorted(p.name for p in out.glob("*.png"))
@@ -53,6 +77,7 @@ def test_render(result):
     console.print(evaluate.render(metrics))
     text = console.export_text()
     assert "bare VADER" in text and "learned" in text and "Lost Luggage" in text
+    assert "95% interval" in text
 
 
 def test_other_labelled_files(tmp_path):
