@@ -42,7 +42,7 @@ def crawl_settings(job: dict[str, Any]) -> Settings:
 def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
     """Crawl every source of the job at once; one report per source, in job order."""
     settings = crawl_settings(job)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)  # LOG_INSTALL_ROOT_HANDLER (default on) installs the handler
     crawlers: list[tuple[dict, Crawler]] = []
     for entry in job["sources"]:
         source = entry["source"]

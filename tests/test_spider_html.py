@@ -67,6 +67,7 @@ def test_listing_follows_links_and_next_page():
     assert [r.url for r in requests] == ["http://forum.test/t/1", "http://forum.test/t/2",
                                          "http://forum.test/list?page=2"]
     assert [r.meta["page"] for r in requests] == [1, 1, 2]
+    assert not any(r.dont_filter for r in requests)  # a detail page linked twice is fetched once
     assert requests[0].callback == spider.parse_detail
 
 

@@ -110,13 +110,15 @@ class SourceSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         for key, url in self.start_urls_for_source():
-            yield self.page_request(url, start=key, page=1)
+            yield self.page_request(url, start=key, page=1, first=True)
 
-    def page_request(self, url: str, *, start: str, page: int, callback=None, **meta: Any) -> scrapy.Request:
-        """A request that remembers its start URL's cursor key and its page number."""
+    def page_request(self, url: str, *, start: str, page: int, callback=None, first: bool = False,
+                     **meta: Any) -> scrapy.Request:
+        """A request that remembers its start URL's cursor key and its page number. Only a
+        start URL (``first``) skips the duplicate filter: it is fetched every crawl."""
         return scrapy.Request(url, callback=callback or self.parse, errback=self.on_error,
                               meta={"start": start, "page": page, "handle_httpstatus_list": [304], **meta},
-                              dont_filter=page == 1)
+                              dont_filter=first)
 
     def more_pages(self, page: int) -> bool:
         return page < self.source.max_pages

@@ -132,7 +132,7 @@ class JsonApiSpider(SourceSpider):
             since = self.mapping.since_param and self.last_id(key)
             if since:
                 url = set_param(url, self.mapping.since_param, since)
-            yield self.page_request(url, start=key, page=1)
+            yield self.page_request(url, start=key, page=1, first=True)
 
     def parse(self, response) -> Iterator[Any]:
         if response.status == 304:
