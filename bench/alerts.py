@@ -32,6 +32,8 @@ from listening.alerts.rules import Context  # noqa: E402
 from listening.config import parse_config  # noqa: E402
 from listening.store import Store  # noqa: E402
 from listening.store.embedded import start_server  # noqa: E402
+from listening.store.mentions import _stat_id  # noqa: E402
+from listening.store.series import _series_id  # noqa: E402
 
 HOUR = timedelta(hours=1)
 LABELS = (("negative", 0.30), ("neutral", 0.45), ("positive", 0.25))
@@ -64,7 +66,7 @@ def week_docs(counts, start: datetime, hours: int):
                 h = {str(i): int(v) for i, v in enumerate(chunk) if v}
                 if h:
                     week = start + w0 * HOUR
-                    yield {"_id": f"brand-{b}|{issue}|{cls}|bench|{week:%Y-%m-%d}", "brand": f"brand-{b}",
+                    yield {"_id": _series_id(f"brand-{b}", issue, cls, "bench", week), "brand": f"brand-{b}",
                            "issue": issue, "cls": cls, "source": "bench", "week": week, "h": h}
 
 
@@ -82,7 +84,7 @@ def hour_cells(counts, hour_index: int, hour: datetime, spike: int = 0):
 
 
 def _cell(b, issue, label, hour, n):
-    return {"_id": f"brand-{b}|{issue}|{label}|bench|{hour:%Y-%m-%dT%H}", "brand": f"brand-{b}",
+    return {"_id": _stat_id((f"brand-{b}", issue, label, "bench", hour)), "brand": f"brand-{b}",
             "issue": issue, "label": label, "source": "bench", "hour": hour, "count": n}
 
 

@@ -154,8 +154,7 @@ def report(
 @app.command("rebuild-stats")
 def rebuild_stats(ctx: typer.Context) -> None:
     """Recount the hourly rollups from the stored mentions."""
-    cells = ctx.obj.store.mentions.rebuild_stats()
-    days = ctx.obj.store.daily.rebuild()
+    cells, days = ctx.obj.store.rebuild_rollups()
     console.print(f"Rebuilt {cells:,} hourly and {days:,} daily rollup cells.")
 
 

@@ -23,6 +23,7 @@ import altair as alt
 import streamlit as st
 
 from listening.config import Config, config_path, load_config
+from listening.ids import stable_id
 from listening.store import Store
 from listening.store.feed import FeedFilter, Page
 
@@ -60,7 +61,7 @@ def serve(config_path: str | os.PathLike | None = None, host: str | None = None,
 # -- the store and config -------------------------------------------------------------
 def db_key() -> str:
     """Which database this session reads: the cache key of every loader."""
-    return f"{os.environ.get('MONGO_URI', '')}|{os.environ.get('LISTENING_DB', '')}"
+    return stable_id(os.environ.get("MONGO_URI", ""), os.environ.get("LISTENING_DB", ""))
 
 
 @st.cache_resource(show_spinner=False)

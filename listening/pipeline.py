@@ -77,6 +77,7 @@ class Pipeline:
         self.matcher = matcher or BrandMatcher(effective_brands(store, config))
         self.on_batch = on_batch
         self.counts = IngestCounts()
+        store.upgrade()  # before any rollup write: an older store's cells get today's ids first
         if recovered := store.mentions.recover():
             log.warning("recounted the rollups of %d hours left by a writer that died mid-batch", recovered)
         self._buffer: list[dict] = []

@@ -12,12 +12,12 @@ one a person resolved stays resolved until the cooldown ends.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from listening.alerts.detect import Finding
 from listening.config import AlertRule
+from listening.ids import alert_key, stable_id
 
 HOUR = timedelta(hours=1)
 UNRESOLVED = ("open", "acknowledged")
@@ -25,13 +25,9 @@ HISTORY_CAP = 500
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 
 
-def alert_key(rule: str, brand: str, issue: str | None) -> str:
-    return f"{rule}|{brand}|{issue or '*'}"
-
-
 def alert_id(key: str, opened_at: datetime) -> str:
     """Stable: re-running an evaluation finds the same alert, and its mail's idempotency key."""
-    return hashlib.sha1(f"{key}|{opened_at.isoformat()}".encode()).hexdigest()[:20]
+    return stable_id(key, opened_at.isoformat(), length=20)
 
 
 def new_alert(f: Finding, department: str | None) -> dict:

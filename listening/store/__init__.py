@@ -28,6 +28,7 @@ from listening.store.runs import RunRepo
 from listening.store.series import SeriesCache, SeriesRepo
 from listening.store.sources import SourceStateRepo
 from listening.store.trends import TrendsRepo
+from listening.store.upgrade import upgrade
 
 DEFAULT_DB = "listening"
 
@@ -54,6 +55,7 @@ class Store:
         self.outbox = OutboxRepo(self.db)
         self.models = ModelRepo(self.db)
         self.sources = SourceStateRepo(self.db)
+        self._upgraded = False
 
     @classmethod
     def connect(cls, uri: str | None = None, db_name: str | None = None) -> "Store":
@@ -67,6 +69,7 @@ class Store:
         client: MongoClient = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=30_000)
         store = cls(client, db_name or os.environ.get("LISTENING_DB") or DEFAULT_DB, heal=heal)
         store.ensure_indexes()
+        store.upgrade()
         return store
 
     def ensure_indexes(self) -> None:
@@ -74,6 +77,23 @@ class Store:
         for repo in (self.mentions, self.runs, self.leases, self.alerts, self.trends, self.sources, self.feed, self.daily,
                      self.models, self.outbox, self.series_cache, self.brand_queries):
             repo.ensure_indexes()
+
+    def upgrade(self) -> dict[str, int] | None:
+        """Bring a store an older version wrote to today's ids, once (``store/upgrade.py``);
+        after that, a no-op. ``connect`` and every ``Pipeline`` call it."""
+        if not self._upgraded:
+            done = upgrade(self)
+            self._upgraded = True
+            return done
+        return None
+
+    def rebuild_rollups(self) -> tuple[int, int]:
+        """Recount the hourly and daily rollups from ``mentions`` (the alert series follow
+        on their next refresh); return the numbers of hourly and daily cells."""
+        cells = self.mentions.rebuild_stats()
+        days = self.daily.rebuild()
+        self.series_cache.rebuild()
+        return cells, days
 
     def drop(self) -> None:
         """Delete the whole database (tests and ``listening reset``)."""

@@ -3,15 +3,18 @@
 At most one unresolved alert per (rule, brand, issue): while an alert is open or
 acknowledged it carries ``open_key``, which has a unique sparse index; resolving
 removes it. Two evaluations racing to open the same alert cannot both succeed.
+The key is ``listening.ids.alert_key`` (a hash of the three parts).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
+
+from listening.ids import alert_key
 
 UNRESOLVED = ["open", "acknowledged"]
 
@@ -93,6 +96,20 @@ class AlertRepo:
             {"_id": alert_id, "escalated_at": None, "status": "open"},
             {"$set": {"escalated_at": at}, "$push": {"events": {"event": "escalated", "at": at}}})
         return result.modified_count == 1
+
+    def rekey(self) -> int:
+        """Give every alert the ``key`` (and ``open_key``) ``alert_key`` makes of its rule,
+        brand and issue today; return how many changed (after an upgrade: the old keys
+        joined the parts with "|", so two series could share one)."""
+        ops = []
+        for alert in self.collection.find({}, {"rule": 1, "brand": 1, "issue": 1, "key": 1, "open_key": 1}):
+            key = alert_key(alert["rule"], alert["brand"], alert.get("issue"))
+            if alert.get("key") != key:
+                fields = {"key": key, **({"open_key": key} if "open_key" in alert else {})}
+                ops.append(UpdateOne({"_id": alert["_id"]}, {"$set": fields}))
+        if ops:
+            self.collection.bulk_write(ops, ordered=False)
+        return len(ops)
 
     def between(self, since: datetime, until: datetime) -> list[dict]:
         """Alerts opened in ``[since, until)``, oldest first (digests)."""

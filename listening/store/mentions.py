@@ -8,7 +8,8 @@ never double counts and a re-tagged mention moves from its old cell to its new o
 
 A rollup cell is (brand, issue, sentiment label, source, hour) -> count. The issue
 ``"*"`` cell counts every mention of the brand once, whatever its issues; the other
-cells count mentions per issue (a mention with two issues is in both).
+cells count mentions per issue (a mention with two issues is in both). A cell's ``_id``
+is ``stable_id`` of its key, so no two keys share a cell whatever their names hold.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
+from listening.ids import stable_id
 from listening.store.resilience import with_retry
 from listening.store.rollup_log import RollupLog
 
@@ -231,7 +233,7 @@ class MentionRepo:
 
 def _stat_id(key: tuple) -> str:
     brand, issue, label, source, hour = key
-    return f"{brand}|{issue}|{label}|{source}|{hour:%Y-%m-%dT%H}"
+    return stable_id(brand, issue, label, source, f"{hour:%Y-%m-%dT%H}")
 
 
 def _cell(key: tuple, count: int | None = None) -> dict:

@@ -14,6 +14,7 @@ from typing import Iterator
 from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
 
+from listening.ids import stable_id
 from listening.store.rollup_log import RollupLog
 
 ALL_ISSUES = "*"
@@ -74,7 +75,8 @@ class SeriesRepo:
 
 class SeriesCache:
     """``alert_series``: the rollups re-shaped for the alert rules, one document per
-    (brand, issue, class, source, week) holding that week's hourly counts.
+    (brand, issue, class, source, week) holding that week's hourly counts (its ``_id`` is
+    ``stable_id`` of those).
 
     Why: a rule reads about three weeks of hourly counts for every key. As
     ``mention_stats`` cells that is tens of thousands of small documents for 50 brands x
@@ -149,7 +151,7 @@ class SeriesCache:
         docs: dict[str, dict] = {}
         for (brand, issue, cls, source, hour), count in sums.items():
             week = _week(hour)
-            doc_id = f"{brand}|{issue}|{cls}|{source}|{week:%Y-%m-%d}"
+            doc_id = _series_id(brand, issue, cls, source, week)
             entry = docs.setdefault(doc_id, {"set": {}, "on_insert": {
                 "brand": brand, "issue": issue, "cls": cls, "source": source, "week": week}})
             entry["set"][f"h.{int((hour - week) / HOUR)}"] = count
@@ -173,6 +175,10 @@ class SeriesCache:
 
 
 HOUR = timedelta(hours=1)
+
+
+def _series_id(brand: str, issue: str, cls: str, source: str, week: datetime) -> str:
+    return stable_id(brand, issue, cls, source, f"{week:%Y-%m-%d}")
 
 
 def _week(t: datetime) -> datetime:
