@@ -73,7 +73,7 @@ def seed(store: Store, config, n: int, days: int, rng: random.Random) -> None:
         done = first + len(docs)
         if done % 100_000 == 0 or done == n:
             print(f"  {done:,} mentions in {time.perf_counter() - start:.0f} s", flush=True)
-    # The cells _apply_deltas would $inc one by one, inserted in bulk (all are new), and
+    # The cells apply_deltas would $inc one by one, inserted in bulk (all are new), and
     # their day cells as store.daily.refresh() would recount them.
     hourly = [{"_id": _stat_id(k), **dict(zip(("brand", "issue", "label", "source", "hour"), k)), "count": n}
               for k, n in cells.items()]

@@ -5,8 +5,8 @@ cells at a million mentions is ~250k documents. Day cells are 24 times fewer, so
 week- and month-wide charts read these, and only the running day comes from the
 hourly cells. They are kept current without touching the ingest path:
 
-- ``refresh()`` finds the days that changed since the last refresh in the ingest's
-  ``rollup_log`` and the edit audit, and recounts just those days from the hourly
+- ``refresh()`` finds the days that changed since the last refresh in ``rollup_log``
+  (ingest batches, corrections, ``rematch``), and recounts just those days from the hourly
   cells; the first refresh builds every day.
 - ``dashboard_state`` keeps when that was and the first and last mention hour, so
   the dashboard knows the data's span without a sort over a big collection.
@@ -43,7 +43,6 @@ class DailyRepo:
         # the same without the source: 6x fewer cells for everything that does not split by source
         self.lean = db["mention_stats_daily_lean"]
         self.state = db["dashboard_state"]
-        self.audit = db["mention_audit"]
 
     def ensure_indexes(self) -> None:
         for cells in (self.cells, self.lean):
@@ -62,8 +61,6 @@ class DailyRepo:
         if written is None:  # too long since the last refresh: the log no longer covers it
             return self.rebuild(now)
         touched = list(written)
-        touched += [e["published_at"] for e in self.audit.find({"at": {"$gte": since}}, {"published_at": 1})
-                    if e.get("published_at")]
         today = day_of(now)
         days = sorted({day_of(t) for t in touched if day_of(t) < today})
         for day in days:

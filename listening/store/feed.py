@@ -204,18 +204,18 @@ class FeedRepo:
             changes["labels.sentiment"] = sentiment
         if issues is not None:  # learning takes one issue label per mention
             changes["labels.issue"] = after["issues"][0] if after["issues"] else "none"
-        # Only from the state we read: two people correcting at once move the rollups once.
-        result = self.collection.update_one(
-            {"_id": mention_id, "sentiment.label": before["sentiment"], "issues": old.get("issues")},
-            {"$set": changes})
-        if not result.modified_count:
-            return False
-        new = {**old, "sentiment": {**(old.get("sentiment") or {}), "label": after["sentiment"]},
-               "issues": after["issues"]}
-        deltas: Counter = Counter(rollup_keys(new))
-        deltas.subtract(rollup_keys(old))
-        self.mentions._apply_deltas(deltas)  # the same cell writer the ingest path uses
-        # published_at lets the daily rollups (store.daily.refresh) recount that day
+        with self.mentions.claim([old["published_at"]]):
+            # Only from the state we read: two people correcting at once move the rollups once.
+            result = self.collection.update_one(
+                {"_id": mention_id, "sentiment.label": before["sentiment"], "issues": old.get("issues")},
+                {"$set": changes})
+            if not result.modified_count:
+                return False
+            new = {**old, "sentiment": {**(old.get("sentiment") or {}), "label": after["sentiment"]},
+                   "issues": after["issues"]}
+            deltas: Counter = Counter(rollup_keys(new))
+            deltas.subtract(rollup_keys(old))
+            self.mentions.apply_deltas(deltas)  # the same cell writer the ingest path uses
         self._log(mention_id, "corrected", who, at, before=before, after=after, published_at=old["published_at"])
         return True
 

@@ -15,9 +15,10 @@ is ``stable_id`` of its key, so no two keys share a cell whatever their names ho
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
 from pymongo.database import Database
@@ -128,7 +129,7 @@ class MentionRepo:
                 deltas.subtract(rollup_keys(old))
             deltas.update(rollup_keys(doc))
         self._write(inserts + updates)
-        self._apply_deltas(deltas)
+        self.apply_deltas(deltas)
         return counts
 
     def _write(self, ops: list) -> None:
@@ -141,7 +142,18 @@ class MentionRepo:
             if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
                 raise
 
-    def _apply_deltas(self, deltas: Counter) -> None:
+    @contextmanager
+    def claim(self, published: Iterable[datetime]) -> Iterator[None]:
+        """Claim the hours of mentions changed outside ``upsert_batch`` (a human correction,
+        ``rematch``) in ``rollup_log`` while their rollups move: the day rollups and alert
+        series see the change on their next refresh, and if this process dies midway the
+        next writer recounts those hours. An exception leaves the claim open: recovered
+        once this process is gone."""
+        entry = self.log.begin({_hour(t) for t in published})
+        yield
+        self.log.finish(entry)
+
+    def apply_deltas(self, deltas: Counter) -> None:
         """Add each delta to its cell.
 
         A cell this repo has not written before is first tried as a plain insert (about
@@ -150,23 +162,23 @@ class MentionRepo:
         takes an ``$inc`` like the known ones. ``_known_cells`` is a hint only: a known
         cell that was deleted since is recreated by the upsert.
         """
-        deltas = {key: n for key, n in deltas.items() if n}
-        fresh = [key for key in deltas if _stat_id(key) not in self._known_cells and deltas[key] > 0]
-        existing = set(deltas) - set(fresh)
+        ids = {key: _stat_id(key) for key, n in deltas.items() if n}
+        fresh = [key for key in ids if ids[key] not in self._known_cells and deltas[key] > 0]
+        existing = set(ids) - set(fresh)
         if fresh:
             try:
-                self.stats.insert_many([_cell(key, deltas[key]) for key in fresh], ordered=False)
+                self.stats.insert_many([_cell(key, deltas[key], ids[key]) for key in fresh], ordered=False)
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 if any(err.get("code") != 11000 for err in errors):
                     raise
                 existing.update(fresh[err["index"]] for err in errors)
-        ops = [UpdateOne({"_id": _stat_id(key)}, {"$inc": {"count": deltas[key]},
-                                                  "$setOnInsert": _cell(key)}, upsert=True)
+        ops = [UpdateOne({"_id": ids[key]}, {"$inc": {"count": deltas[key]},
+                                             "$setOnInsert": _cell(key)}, upsert=True)
                for key in existing]
         if ops:
             self.stats.bulk_write(ops, ordered=False)
-        self._known_cells.update(_stat_id(key) for key in deltas)
+        self._known_cells.update(ids.values())
         if len(self._known_cells) > MAX_KNOWN_CELLS:
             self._known_cells.clear()
 
@@ -178,7 +190,7 @@ class MentionRepo:
             for doc in self.collection.find({"published_at": window}, _ROLLUP_FIELDS):
                 totals.update(rollup_keys(doc))
             self.stats.delete_many({"hour": hour})
-            self._apply_deltas(totals)
+            self.apply_deltas(totals)
 
     def rebuild_stats(self) -> int:
         """Recount every rollup cell from ``mentions``; return the number of cells."""
@@ -187,7 +199,7 @@ class MentionRepo:
         totals: Counter = Counter()
         for doc in self.collection.find({}, _ROLLUP_FIELDS, batch_size=5000):
             totals.update(rollup_keys(doc))
-        self._apply_deltas(totals)
+        self.apply_deltas(totals)
         return len(totals)
 
     def count(self) -> int:
@@ -236,7 +248,7 @@ def _stat_id(key: tuple) -> str:
     return stable_id(brand, issue, label, source, f"{hour:%Y-%m-%dT%H}")
 
 
-def _cell(key: tuple, count: int | None = None) -> dict:
+def _cell(key: tuple, count: int | None = None, cell_id: str | None = None) -> dict:
     """A rollup cell's fields (with its ``_id`` and count when ``count`` is given)."""
     fields = dict(zip(("brand", "issue", "label", "source", "hour"), key))
-    return fields if count is None else {"_id": _stat_id(key), **fields, "count": count}
+    return fields if count is None else {"_id": cell_id or _stat_id(key), **fields, "count": count}

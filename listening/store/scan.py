@@ -55,16 +55,19 @@ def set_brands(repo: MentionRepo, changes: list[tuple[dict, dict[str, Any]]]) ->
     is never overwritten (that mention is skipped; the next rematch picks it up). Only
     the given fields are written, never the whole mention. Returns the ids written.
     """
+    if not changes:
+        return []
     deltas: Counter = Counter()
     written = []
-    for old, fields in changes:
-        unchanged = {"_id": old["_id"], "brands": old.get("brands"), "issues": old.get("issues"),
-                     "sentiment.label": (old.get("sentiment") or {}).get("label")}
-        if not repo.collection.update_one(unchanged, {"$set": fields}).modified_count:
-            continue
-        written.append(old["_id"])
-        if fields.get("brands", old.get("brands")) != old.get("brands"):
-            deltas.update(rollup_keys({**old, **fields}))
-            deltas.subtract(rollup_keys(old))
-    repo._apply_deltas(deltas)  # the same cell writer the ingest path uses
+    with repo.claim(old["published_at"] for old, _ in changes):
+        for old, fields in changes:
+            unchanged = {"_id": old["_id"], "brands": old.get("brands"), "issues": old.get("issues"),
+                         "sentiment.label": (old.get("sentiment") or {}).get("label")}
+            if not repo.collection.update_one(unchanged, {"$set": fields}).modified_count:
+                continue
+            written.append(old["_id"])
+            if fields.get("brands", old.get("brands")) != old.get("brands"):
+                deltas.update(rollup_keys({**old, **fields}))
+                deltas.subtract(rollup_keys(old))
+        repo.apply_deltas(deltas)  # the same cell writer the ingest path uses
     return written

@@ -84,11 +84,10 @@ class SeriesCache:
     ``class`` is ``all`` (brand-wide cells, every label summed) or ``negative``.
 
     Kept current incrementally: each refresh re-reads the ``mention_stats`` cells of the
-    hours that ingest batches finished since the last refresh moved (``rollup_log``), the
-    newest hours, and any hours not yet covered. Cells whose count went to zero are
-    rewritten as zero. Not seen: rollups moved outside the ingest path (a human
-    correction, ``rematch``) and cells deleted outright (``rebuild_stats``, retention):
-    call ``rebuild()`` after those.
+    hours that ingest batches, corrections and ``rematch`` moved since the last refresh
+    (``rollup_log``), the newest hours, and any hours not yet covered. Cells whose count
+    went to zero are rewritten as zero. Not seen: cells deleted outright
+    (``rebuild_stats``, retention): call ``rebuild()`` after those.
     """
 
     SKEW = timedelta(minutes=2)      # clocks of ingest hosts and this one
