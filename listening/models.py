@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SentimentLabel = Literal["positive", "neutral", "negative"]
 MAX_NESTING = 20  # levels of labels and extra kept as they are
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RawMention(BaseModel):
@@ -45,12 +47,19 @@ class RawMention(BaseModel):
             return None
 
 
+def without_surrogates(text: str) -> str:
+    """Lone surrogates (a JSON ``"\\ud800"`` escape, bytes a decoder could not read) as
+    U+FFFD, the replacement character: UTF-8 cannot carry them, and ``?`` (what
+    ``encode(errors="replace")`` gives) would read as a question."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
 def encodable(value: Any, depth: int = 0) -> Any:
-    """``value`` as UTF-8, BSON and the crawl's hand-off can carry it: lone surrogates (a JSON
-    ``"\\ud800"`` escape) become ``?``; what is nested deeper than MAX_NESTING becomes its JSON
-    text (MongoDB refuses documents nested over 100 levels deep)."""
+    """``value`` as UTF-8, BSON and the crawl's hand-off can carry it: lone surrogates
+    become U+FFFD; what is nested deeper than MAX_NESTING becomes its JSON text (MongoDB
+    refuses documents nested over 100 levels deep)."""
     if isinstance(value, str):
-        return value if value.isascii() else value.encode("utf-8", "replace").decode("utf-8")
+        return without_surrogates(value)
     if isinstance(value, (dict, list)) and depth >= MAX_NESTING:
         try:
             return encodable(json.dumps(value, ensure_ascii=False, default=str))

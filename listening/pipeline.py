@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 
 from listening.config import Config
 from listening.matching import BrandMatcher, effective_brands
-from listening.models import RawMention
+from listening.models import RawMention, without_surrogates
 from listening.store import Store
 from listening.store.mentions import WriteCounts
 from listening.tagging import Tagger
@@ -51,7 +51,7 @@ class IngestCounts:
 
 def clean_text(text: str) -> str:
     """Unescape HTML entities, drop control characters and fold white space."""
-    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> U+FFFD
+    text = without_surrogates(text)
     text = html.unescape(html.unescape(text)) if "&" in text else text
     text = unicodedata.normalize("NFC", text.translate(_CONTROL))
     return _SPACE.sub(" ", text).strip()[:MAX_TEXT_CHARS]

@@ -23,7 +23,7 @@ from vaderSentiment.vaderSentiment import (BOOSTER_DICT, N_SCALAR, NEGATE, Senti
                                            SentimentIntensityAnalyzer)
 
 from listening import language
-from listening.models import Sentiment
+from listening.models import Sentiment, without_surrogates
 
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
@@ -61,11 +61,7 @@ def as_text(text: object) -> str:
         return ""
     if isinstance(text, (bytes, bytearray)):
         return bytes(text).decode("utf-8", "replace")
-    if not isinstance(text, str):
-        text = str(text)
-    if text.isascii():
-        return text
-    return text.encode("utf-8", "replace").decode("utf-8")
+    return without_surrogates(text if isinstance(text, str) else str(text))
 
 
 @lru_cache(maxsize=65536)

@@ -6,6 +6,7 @@ must also follow the data back in time rather than show an empty default window.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -265,12 +266,14 @@ def test_query_tester_saves_a_query_with_who_and_when_and_the_pipeline_uses_it(s
     from listening.pipeline import Pipeline
 
     at = open_page("query_tester")
+    at.sidebar.text_input(key="who").input("dana").run()
     at.text_area(key="query_text_United").input('@united OR "big blue tail"').run()
+    before = datetime.now(timezone.utc).replace(microsecond=0)
     at.button(key="query_save").click().run()
     assert not at.exception
     saved = store.brand_queries.current()["United"]
     assert saved["query"] == '@united OR "big blue tail"'
-    assert saved["by"] and saved["at"]
+    assert saved["by"] == "dana" and before <= saved["at"] <= datetime.now(timezone.utc)
     assert [h["query"] for h in store.brand_queries.history("United")] == [saved["query"]]
     counts = Pipeline(store, demo_config).run([RawMention(
         source="t", source_kind="import", text="Flew on the big blue tail today", external_id="q1",

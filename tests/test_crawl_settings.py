@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from types import SimpleNamespace
 
 from scrapy import Request
 from scrapy.http import Response
 
+from crawlers import middlewares
 from crawlers.middlewares import BackoffMiddleware, ConditionalGetMiddleware, RetryAfterMiddleware
 from crawlers.report import SourceReport
 from crawlers.runner import crawl_settings
@@ -31,15 +31,28 @@ def test_defaults_are_polite_and_close_the_control_servers():
     assert overridden.getfloat("DOWNLOAD_DELAY") == 0
 
 
-def test_backoff_doubles_and_honours_retry_after():
-    mw = BackoffMiddleware(base=0.05, cap=0.3)
-    for retries, least in ((0, 0.0), (1, 0.05), (2, 0.1), (5, 0.3)):
-        start = time.monotonic()
-        asyncio.run(mw.process_request(Request("http://x/", meta={"retry_times": retries})))
-        assert least <= time.monotonic() - start < least + 0.5
+def test_backoff_doubles_and_honours_retry_after(monkeypatch):
+    slept: list[float] = []
+
+    async def sleep(delay):  # the waits asked for, not timed
+        slept.append(delay)
+
+    monkeypatch.setattr(middlewares, "asyncio", SimpleNamespace(sleep=sleep))
+    mw = BackoffMiddleware(base=0.5, cap=30)
+
+    def wait(meta: dict) -> list[float]:
+        slept.clear()
+        asyncio.run(mw.process_request(Request("http://x/", meta=meta)))
+        return list(slept)
+
+    assert wait({}) == [] and wait({"retry_times": 0}) == []  # a first try goes at once
+    assert [wait({"retry_times": n}) for n in (1, 2, 3, 7)] == [[0.5], [1.0], [2.0], [30]]  # doubled, capped
     request = Request("http://x/")
     RetryAfterMiddleware().process_response(request, Response("http://x/", status=429, headers={"Retry-After": "7"}))
     assert request.meta["retry_after"] == 7.0
+    assert wait({"retry_times": 1, "retry_after": 7.0}) == [7.0]  # longer than the backoff: it wins
+    assert wait({"retry_times": 3, "retry_after": 1.0}) == [2.0]  # shorter: the backoff stands
+    assert wait({"retry_times": 1, "retry_after": 3600.0}) == [30]  # still capped
 
 
 def test_conditional_get_sends_stored_validators_and_keeps_new_ones():

@@ -36,7 +36,7 @@ def test_multi_label_and_none():
 
 @pytest.mark.parametrize("text", ["", None, "😡", "http://x.y/z", "\udcff", b"\xff", "a" * 100_000])
 def test_bad_input(text):
-    assert isinstance(classify(text), list)
+    assert classify(text) == []  # no crash, and no issue read into garbage
 
 
 def test_every_builtin_issue_routes_to_a_demo_department(demo_config):

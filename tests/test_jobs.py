@@ -128,9 +128,10 @@ def test_stopping_ends_an_isolated_job_without_waiting_for_it(context, store_env
     while not store.runs.recent_scheduled("iso") and time.monotonic() < wait:
         time.sleep(0.05)
     time.sleep(1.0)
-    started = time.monotonic()
     context.stopping.set()
+    # SIGTERM ends it: waiting out the job (60 s) or the grace before a SIGKILL would not fit in the join
+    assert context.config.schedule.stop_grace_seconds > 20
     worker.join(timeout=20)
-    assert not worker.is_alive() and time.monotonic() - started < 5
+    assert not worker.is_alive()
     (run,) = store.runs.recent_scheduled("iso")
     assert run["status"] == "stopped"

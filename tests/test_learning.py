@@ -4,6 +4,9 @@ tagger using the newest model (or the lexicon without one)."""
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 from itertools import islice
 
 import pytest
@@ -13,7 +16,7 @@ from listening.models import RawMention, Tags
 from listening.pipeline import Pipeline
 from listening.store.models import MAX_BLOB_BYTES, ModelTooLarge
 from listening.tagging import Tagger, model_sentiment
-from tests.conftest import TWEETS_CSV
+from tests.conftest import ROOT, TWEETS_CSV
 
 BAD_INPUTS = ["", "   ", "😡😡", "https://t.co/abc http://x.y", "\udcff\ud800 surrogates",
               "x" * 100_000, "Das Essen war schrecklich und der Flug hatte Verspätung", "🙂" * 5000]
@@ -34,7 +37,15 @@ def test_holdout_is_stable_and_a_fifth():
     keys = [str(i) for i in range(5000)]
     share = sum(map(learning.is_test, keys)) / len(keys)
     assert 0.17 < share < 0.23
-    assert [learning.is_test(k) for k in keys[:50]] == [learning.is_test(k) for k in keys[:50]]
+    held = [k for k in keys[:200] if learning.is_test(k)]
+    # stable across runs: another process, its str hashes salted differently, holds out the same keys
+    salt = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
+    other = subprocess.run([sys.executable, "-c", "from listening.learning import is_test; "
+                            "print([k for k in map(str, range(200)) if is_test(k)])"],
+                           capture_output=True, text=True, timeout=120, cwd=ROOT,
+                           env={**os.environ, "PYTHONHASHSEED": salt})
+    assert other.returncode == 0, other.stderr
+    assert other.stdout.strip() == repr(held) and held
 
 
 def test_model_repo_round_trip(store):
@@ -98,7 +109,7 @@ def test_tagger_tags_everything(demo_config):
     [tags] = Tagger(demo_config).tag_many(
         ["@united flight Cancelled Flightled, on hold 2 hours. Switching to Delta. Why?"])
     assert tags.sentiment.label == "negative" and tags.lang == "en"
-    assert tags.issues[:1] == ["Cancellation"] or "Cancellation" in tags.issues
+    assert tags.issues[:1] == ["Cancellation"] and "Customer service" in tags.issues  # the main issue first
     assert {"churn_risk", "question", "needs_reply"} <= set(tags.intent)
 
 

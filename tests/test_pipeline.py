@@ -31,7 +31,7 @@ def stats(store):
 
 def test_clean_text():
     assert clean_text("  A &amp;amp; B\x00\n\tC  ") == "A & B C"
-    assert clean_text("bad \ud800 surrogate") == "bad ? surrogate"
+    assert clean_text("bad \ud800 surrogate") == "bad \ufffd surrogate"
 
 
 def test_ids_are_stable_and_source_scoped():
