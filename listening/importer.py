@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from listening.config import ImportMapping
-from listening.models import RawMention
+from listening.models import SURROGATE, RawMention
 from listening.pipeline import clean_text
 from listening.timeparse import parse_time
 
 csv.field_size_limit(16 * 1024 * 1024)
-# Bytes the file's encoding cannot read (surrogateescape), or a JSON "\ud800" escape.
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass
@@ -50,7 +47,7 @@ def to_raw(row: dict, mapping: ImportMapping, source: str, line: int) -> RawMent
     if not isinstance(text, str) or not clean_text(text):  # else the pipeline drops it, line unknown
         return Rejected(line, f"empty or missing text column {mapping.text!r}", row)
     for column in mapping.model_dump().values():
-        if isinstance(value := _get(row, column), str) and _SURROGATE.search(value):
+        if isinstance(value := _get(row, column), str) and SURROGATE.search(value):
             return Rejected(line, f"column {column!r} is not valid in the file's encoding", row)
     published = _get(row, mapping.published_at)
     if published not in (None, "") and (not isinstance(published, (str, int, float)) or parse_time(published) is None):

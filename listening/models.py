@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SentimentLabel = Literal["positive", "neutral", "negative"]
 MAX_NESTING = 20  # levels of labels and extra kept as they are
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Lone surrogates: a JSON "\ud800" escape, or bytes a decoder could not read (surrogateescape).
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RawMention(BaseModel):
@@ -51,7 +52,7 @@ def without_surrogates(text: str) -> str:
     """Lone surrogates (a JSON ``"\\ud800"`` escape, bytes a decoder could not read) as
     U+FFFD, the replacement character: UTF-8 cannot carry them, and ``?`` (what
     ``encode(errors="replace")`` gives) would read as a question."""
-    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+    return text if text.isascii() else SURROGATE.sub("\ufffd", text)
 
 
 def encodable(value: Any, depth: int = 0) -> Any:

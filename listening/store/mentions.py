@@ -167,7 +167,8 @@ class MentionRepo:
         existing = set(ids) - set(fresh)
         if fresh:
             try:
-                self.stats.insert_many([_cell(key, deltas[key], ids[key]) for key in fresh], ordered=False)
+                self.stats.insert_many([{"_id": ids[key], **_cell(key), "count": deltas[key]} for key in fresh],
+                                       ordered=False)
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors", [])
                 if any(err.get("code") != 11000 for err in errors):
@@ -248,7 +249,6 @@ def _stat_id(key: tuple) -> str:
     return stable_id(brand, issue, label, source, f"{hour:%Y-%m-%dT%H}")
 
 
-def _cell(key: tuple, count: int | None = None, cell_id: str | None = None) -> dict:
-    """A rollup cell's fields (with its ``_id`` and count when ``count`` is given)."""
-    fields = dict(zip(("brand", "issue", "label", "source", "hour"), key))
-    return fields if count is None else {"_id": cell_id or _stat_id(key), **fields, "count": count}
+def _cell(key: tuple) -> dict:
+    """A rollup cell's key fields."""
+    return dict(zip(("brand", "issue", "label", "source", "hour"), key))
