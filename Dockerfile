@@ -1,4 +1,4 @@
-# One image for the dashboard (`listening serve`) and the scheduler (`python scheduler.py`).
+# One image for the dashboard (`listening serve`) and the scheduler (`listening schedule`).
 # docker-compose.yml runs both against a real MongoDB; see docs/deployment.md.
 FROM python:3.11-slim
 
@@ -15,11 +15,8 @@ RUN mkdir -p listening crawlers && touch listening/__init__.py crawlers/__init__
     && pip install ".[scale]" && pip uninstall -y listening-centre && rm -rf listening crawlers build *.egg-info
 COPY listening ./listening
 COPY crawlers ./crawlers
-COPY scrapy.cfg app.py scheduler.py ./
-COPY app_pages ./app_pages
-COPY demo ./demo
-# Editable: the code finds app.py, demo/ and crawlers/ beside the package, as in a checkout.
-RUN pip install --no-deps -e .
+# A plain install: the dashboard, the demo config and the crawlers ship inside the package.
+RUN pip install --no-deps . && rm -rf build *.egg-info
 
 # Run as a plain user; the data folder (rejects, heartbeat, the embedded store when no
 # MONGO_URI is set) is the only place it writes.

@@ -4,8 +4,8 @@
 
 Without ``--uri`` it starts its own in-memory embedded store (SecantusDB) and stops it.
 Steady state is what the scheduler sees: the rollup series of the past year are already
-in ``alert_series`` (as ``evaluate`` keeps them), one new hour of ``mention_stats`` cells
-arrives, and ``evaluate`` runs. Each step is timed: cache refresh, frame read, rules.
+in ``alert_series`` (as ``check`` keeps them), one new hour of ``mention_stats`` cells
+arrives, and ``check`` runs. Each step is timed: cache refresh, frame read, rules.
 A spike is injected in the last hours so the run also shows that the rules fire.
 """
 
@@ -25,7 +25,7 @@ from pymongo import MongoClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from listening.alerts import evaluate  # noqa: E402
+from listening.alerts import check  # noqa: E402
 from listening.alerts.detect import enabled_rules, lookback, scan  # noqa: E402
 from listening.alerts.frame import Frame  # noqa: E402
 from listening.alerts.rules import Context  # noqa: E402
@@ -144,12 +144,12 @@ def main() -> None:
             t3 = time.perf_counter()
             findings = scan(Context(frame, config), rules, np.array([frame.index(until)]))
             t4 = time.perf_counter()
-            alerts = evaluate(store, config, until)
+            alerts = check(store, config, until)
             t5 = time.perf_counter()
             print(f"step {step + 1}: new hour {hour:%Y-%m-%d %H:00} ({len(cells)} cells) | "
                   f"refresh {t1 - t0:.2f} s ({refreshed['cells']} cells) | read {t2 - t1:.2f} s "
                   f"({len(points):,} points) | frame {t3 - t2:.2f} s | rules {t4 - t3:.2f} s "
-                  f"({len(findings)} findings) | evaluate() total {t5 - t4:.2f} s, "
+                  f"({len(findings)} findings) | check() total {t5 - t4:.2f} s, "
                   f"{len(alerts)} alerts touched")
         for a in store.alerts.open_alerts():
             print(f"  open: {a['rule']} {a['brand']} {a['issue'] or '(all)'} "

@@ -5,7 +5,7 @@
 The shared airline tweets go in three ways, each into a fresh database of one embedded
 store: ``listening import`` of the CSV (the pipeline alone), a Scrapy crawl of the demo
 feed (listening/demo_feed.py, on 127.0.0.1) that only counts what it gets (the crawler
-alone: pages/s and items/s), and ``listening.crawl.run`` of the same feed into the store
+alone: pages/s and items/s), and ``listening.ingest.crawl.run`` of the same feed into the store
 (crawler and pipeline together). The tagger is warmed up first so no path pays for it.
 Target (issue 4): crawling into the store adds no more than 30% over the import.
 """
@@ -23,11 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from listening import crawl  # noqa: E402
 from listening.config import PACKAGED_DEMO, Source, load_config  # noqa: E402
-from listening.demo_feed import DEMO_SOURCE, serve_tweets  # noqa: E402
-from listening.importer import import_file  # noqa: E402
-from listening.pipeline import Pipeline  # noqa: E402
+from listening.demo.feed import DEMO_SOURCE, serve_tweets  # noqa: E402
+from listening.ingest import crawl  # noqa: E402
+from listening.ingest.importer import import_file  # noqa: E402
+from listening.ingest.pipeline import Pipeline  # noqa: E402
 from listening.store import Store  # noqa: E402
 from listening.store.embedded import start_server  # noqa: E402
 from listening.tagging import Tagger  # noqa: E402

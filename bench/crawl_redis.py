@@ -21,11 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from listening import crawl  # noqa: E402
+from harness.board import JOIN_TIMEOUT, Board  # noqa: E402
+from harness.redis_server import redis_server  # noqa: E402
+from listening.ingest import crawl  # noqa: E402
 from listening.store import Store  # noqa: E402
 from listening.store.embedded import start_server  # noqa: E402
-from tests.board import JOIN_TIMEOUT, Board  # noqa: E402
-from tests.redis_server import redis_server  # noqa: E402
 
 
 def main() -> None:

@@ -27,13 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from listening import metrics  # noqa: E402
+from listening.app.common import resolve_window  # noqa: E402
 from listening.config import PACKAGED_DEMO, load_config  # noqa: E402
-from listening.dashboard import resolve_window  # noqa: E402
+from listening.metrics import voice as metrics  # noqa: E402
 from listening.store import Store  # noqa: E402
+from listening.store.daily import day_of  # noqa: E402
 from listening.store.embedded import embedded_uri, stop  # noqa: E402
 from listening.store.feed import FeedFilter  # noqa: E402
-from listening.store.daily import day_of  # noqa: E402
 from listening.store.mentions import _stat_id, rollup_keys  # noqa: E402
 
 NEWEST = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
@@ -114,7 +114,7 @@ def timed(fn) -> float:
 
 def pages(store: Store, config, window, window_span) -> dict[str, list]:
     """What each page loads on a cold start, call for call (see app_pages/)."""
-    from listening.share import period_share, share_series
+    from listening.metrics.search import period_share, share_series
     from listening.trends.collect import trends_status
 
     since, until = window.since, window.until

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from listening.config import PACKAGED_DEMO, load_config  # noqa: E402
-from listening.importer import import_file  # noqa: E402
-from listening.pipeline import Pipeline  # noqa: E402
+from listening.ingest.importer import import_file  # noqa: E402
+from listening.ingest.pipeline import Pipeline  # noqa: E402
 from listening.store import Store  # noqa: E402
 from listening.store.embedded import start_server  # noqa: E402
 

@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from listening.config import PACKAGED_DEMO, Config, load_config  # noqa: E402
+from listening.ingest.pipeline import Pipeline  # noqa: E402
 from listening.matching import BrandMatcher  # noqa: E402
 from listening.models import RawMention  # noqa: E402
-from listening.pipeline import Pipeline  # noqa: E402
 from listening.store import DEFAULT_DB, Store  # noqa: E402
 from listening.store.embedded import start_server  # noqa: E402
 
@@ -128,7 +128,7 @@ def ingest(store: Store, config: Config, count: int, server_pid: int) -> dict:
 
 def load_trends(store: Store, config: Config) -> None:
     """The demo's recorded Google Trends answers, so share of search has real data to read."""
-    from listening.trends import collect_recorded
+    from listening.demo.trends import collect_recorded
 
     start = time.perf_counter()
     summary = collect_recorded(store, config, CASSETTES)
@@ -140,12 +140,13 @@ def load_trends(store: Store, config: Config) -> None:
 def dashboard_queries(store: Store, config: Config) -> dict[str, Callable[[], object]]:
     """What the pages load on a cold start, call for call (app_pages/, listening/dashboard.py),
     on the default window (the last 7 days). Needs the day rollups built (``time_span``)."""
-    import streamlit  # noqa: F401 -- before listening.dashboard, to quieten its "No runtime found"
+    import streamlit  # noqa: F401 -- before listening.app.common, to quieten its "No runtime found"
 
     logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
-    from listening import metrics
-    from listening.dashboard import DEFAULT_WINDOW, resolve_window
-    from listening.share import period_share, share_series
+    from listening.app.common import DEFAULT_WINDOW, resolve_window
+    from listening.metrics import voice as metrics
+    from listening.metrics.search import period_share, share_series
+    from listening.report import report as build_report
     from listening.store.feed import FeedFilter
 
     now = datetime.now(timezone.utc)
@@ -193,7 +194,7 @@ def dashboard_queries(store: Store, config: Config) -> dict[str, Callable[[], ob
         "Share of search: series": lambda: share_series(store, category, geo=config.trends.geo, smoothing="auto"),
         "Share of search: voice beside search": voice_vs_search,
         "Alerts: open and in window": lambda: store.alerts.open_alerts() + store.alerts.between(since, until),
-        "report --json (all time, hourly)": lambda: metrics.report(store, config)["brands"],
+        "report --json (all time, hourly)": lambda: build_report(store, config)["brands"],
     }
 
 
@@ -230,9 +231,9 @@ def time_queries(store: Store, config: Config, count: int, server_pid: int) -> d
 
 def time_alerts(store: Store, config: Config, server_pid: int) -> tuple[float, list[dict]]:
     """One evaluation of the rules at now, as ``listening alerts`` runs it."""
-    from listening.alerts import evaluate
+    from listening.alerts import check
 
-    seconds, found = timed(lambda: evaluate(store, config))
+    seconds, found = timed(lambda: check(store, config))
     print(f"\nAlert evaluation (as `listening alerts` at now): {seconds:.2f} s, {len(found)} alerts "
           f"opened or changed; server RSS peak {status_kb(server_pid, 'VmHWM') / MB:,.0f} MB", flush=True)
     for alert in found[:10]:

@@ -42,7 +42,7 @@ def tweet_slice(folder: Path, rows: int) -> Path:
 
 
 def virtual(t: datetime, speedup: float) -> datetime:
-    from listening.schedule import ANCHOR
+    from listening.jobs.schedule import ANCHOR
 
     return ANCHOR + (t - ANCHOR) * speedup
 
@@ -54,7 +54,7 @@ def build_config(folder: Path, feed_url: str, tweets: Path, start: datetime, tre
     at = lambda minutes: (start + timedelta(minutes=minutes)).strftime("%H:%M")  # noqa: E731
     schedule = {"trends_at": at(20), "trends_jitter_minutes": 5, "retention_at": at(40),
                 "retrain_at": at(45), "crawl_timeout_minutes": 10, "stop_grace_seconds": 5}
-    from listening.demo_feed import DEMO_SOURCE
+    from listening.demo.feed import DEMO_SOURCE
 
     source = {**DEMO_SOURCE, "every_minutes": 15, "enabled": True}
     source["urls"] = [u.replace("{demo_feed}", feed_url).replace("max_results=500", "max_results=100")
@@ -83,9 +83,9 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
 
-    from listening import schedule
     from listening.config import load_config
-    from listening.demo_feed import serve_tweets
+    from listening.demo.feed import serve_tweets
+    from listening.jobs import schedule
     from listening.store import Store
     from listening.store.embedded import start_server
     from listening.trends.replay import ReplayServer
@@ -96,7 +96,7 @@ def main() -> None:
     os.environ.update(MONGO_URI=uri, LISTENING_DB="timeline", LISTENING_DATA=str(folder / "data"))
     tweets = tweet_slice(folder, args.rows)
     feed, feed_url = serve_tweets(tweets)
-    from tests.trends_replay import CASSETTES
+    from listening.demo.build import CASSETTES
 
     replay = ReplayServer.start(CASSETTES)
     store = Store.connect(uri, "timeline")

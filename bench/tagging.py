@@ -20,11 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from listening import learning  # noqa: E402
 from listening.config import PACKAGED_DEMO, load_config  # noqa: E402
-from listening.evaluate import DEFAULT_LABELS  # noqa: E402
-from listening.sentiment import _base_analyzer, scorer_for  # noqa: E402
-from listening.tagging import Tagger  # noqa: E402
+from listening.tagging import Tagger, learning  # noqa: E402
+from listening.tagging.accuracy import DEFAULT_LABELS  # noqa: E402
+from listening.tagging.sentiment import _base_analyzer, scorer_for  # noqa: E402
 
 
 def best_rates(runs: list, n: int, repeat: int) -> list[float]:

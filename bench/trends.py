@@ -23,9 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from listening.share import shares  # noqa: E402
-from listening.trends.simulated import SimulatedBackend  # noqa: E402
-from listening.trends.stitch import Stitcher, naive_chunks  # noqa: E402
+from harness.simulated_trends import SimulatedBackend, naive_chunks  # noqa: E402
+from listening.metrics.search import shares  # noqa: E402
+from listening.trends.stitch import Stitcher  # noqa: E402
 
 
 def truth_for(n: int, weeks: int, rng: np.random.Generator) -> dict:

@@ -1,7 +1,7 @@
 """Progress for the parent process, on the hand-off channel (``crawlers.handoff``).
 
 ``listening crawl`` reads it to draw live progress. Off unless ``LISTENING_PROGRESS``
-is set and the crawl was started by ``listening.crawl``; at most one message per
+is set and the crawl was started by ``listening.ingest.crawl``; at most one message per
 source every ``LISTENING_PROGRESS_INTERVAL`` seconds.
 """
 

@@ -1,6 +1,6 @@
-"""The line channel from a crawl's child process to ``listening.crawl`` in the parent.
+"""The line channel from a crawl's child process to ``listening.ingest.crawl`` in the parent.
 
-``listening.crawl`` passes the write end of a pipe as ``$LISTENING_HANDOFF_FD``; the
+``listening.ingest.crawl`` passes the write end of a pipe as ``$LISTENING_HANDOFF_FD``; the
 child writes one JSON object per line: ``{"t": "item", "s": SOURCE, "m": RawMention}``,
 ``{"t": "reject", "s": SOURCE, "reason": ...}`` and ``{"t": "progress", ...}``. A full
 pipe blocks the writer, so a slow store slows the crawl instead of filling memory.
@@ -19,7 +19,7 @@ FD_ENV = "LISTENING_HANDOFF_FD"
 
 @lru_cache(maxsize=1)
 def channel() -> IO[str] | None:
-    """The shared writer of this process, or None when not started by ``listening.crawl``."""
+    """The shared writer of this process, or None when not started by ``listening.ingest.crawl``."""
     fd = os.environ.get(FD_ENV)
     return os.fdopen(int(fd), "w", encoding="utf-8", buffering=1 << 16) if fd else None
 

@@ -17,7 +17,7 @@ class ConditionalGetMiddleware:
     """Send ``If-None-Match`` / ``If-Modified-Since`` from the source's state; keep new validators.
 
     The spider holds the state (``spider.state["validators"]``) and its ``report``
-    collects the validators of this crawl, which ``listening.crawl`` saves afterwards.
+    collects the validators of this crawl, which ``listening.ingest.crawl`` saves afterwards.
     A 304 reaches the spider, which counts it as not modified.
     """
 

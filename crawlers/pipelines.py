@@ -1,4 +1,4 @@
-"""Item pipelines: every mention goes to the shared ``listening.pipeline.Pipeline``.
+"""Item pipelines: every mention goes to the shared ``listening.ingest.pipeline.Pipeline``.
 
 Everything after parsing (normalise, match brands, dedupe key, tag, bulk upsert) is
 the code ``listening import`` uses, one ``Pipeline`` per source crawl.
@@ -69,7 +69,7 @@ class StorePipeline:
 
     def open_spider(self) -> None:
         from listening.config import load_config
-        from listening.pipeline import Pipeline
+        from listening.ingest.pipeline import Pipeline
 
         config = getattr(self.crawler.spider, "config", None) or load_config()
         self.pipeline = Pipeline(shared_store(self.mongo_uri, self.db_name), config, run_id=self.run_id)

@@ -1,6 +1,6 @@
 """Run one crawl in this process: ``python -m crawlers.runner JOB.json RESULT.json``.
 
-``listening.crawl`` starts this in a child process for every crawl, because Twisted's
+``listening.ingest.crawl`` starts this in a child process for every crawl, because Twisted's
 reactor cannot be restarted within one process. The job file holds plain data (the
 user agent, the sources with their stored state, URL variables, setting overrides);
 items and progress go to the parent through ``crawlers.handoff``; the result file

@@ -1,10 +1,10 @@
 # Scrapy settings for the crawlers project: polite and safe by default.
 #
 # https://docs.scrapy.org/en/latest/topics/settings.html
-# listening/crawl.py overrides a few per crawl (USER_AGENT from the config, the
+# listening/ingest/crawl.py overrides a few per crawl (USER_AGENT from the config, the
 # source's per-domain concurrency); tests turn the delays off.
 
-import os
+from listening.settings import settings
 
 BOT_NAME = "listening"
 
@@ -71,7 +71,7 @@ EXTENSIONS = {
     "crawlers.extensions.ProgressReporter": 500,
 }
 
-# Every item goes through listening.pipeline.Pipeline into the store: in the parent
+# Every item goes through listening.ingest.pipeline.Pipeline into the store: in the parent
 # process when `listening crawl` started us (HandOff), else here (Store). One switches on.
 ITEM_PIPELINES = {
     "crawlers.pipelines.HandOffPipeline": 300,
@@ -80,9 +80,9 @@ ITEM_PIPELINES = {
 
 # Several machines share each source's crawl when REDIS_URL is set (docs/scaling.md): one
 # request queue and one seen-set per source in Redis (scrapy-redis, crawlers/scheduler.py).
-REDIS_URL = os.environ.get("REDIS_URL")
+REDIS_URL = settings().redis_url
 if REDIS_URL:
-    SCHEDULER = "crawlers.scheduler.SharedScheduler"
+    SCHEDULER = "crawlers.redis_queue.SharedScheduler"
     DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
 # Seconds a worker with nothing to do waits for busy workers' links before it stops anyway.
 SHARED_QUEUE_MAX_IDLE = 120

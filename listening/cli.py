@@ -10,13 +10,15 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from listening.config import Config, ConfigError, load_config
-from listening.pipeline import Pipeline
+from listening.config import Config, load_config
+from listening.errors import ConfigError, ListeningError, QuerySyntaxError, StoreError
+from listening.ingest.pipeline import Pipeline
 from listening.store import Store
-from listening.store.embedded import EmbeddedStoreError, data_dir
+from listening.store.embedded import data_dir
 from listening.timeparse import parse_time
 
 app = typer.Typer(help="Listening Centre: social listening and share of search.",
@@ -100,7 +102,7 @@ def import_cmd(
     Re-importing the same file adds nothing. Rejected rows are written with their line
     number and reason; the exit code is 1 when any row was rejected.
     """
-    from listening.importer import import_file
+    from listening.ingest.importer import import_file
 
     state: State = ctx.obj
     overrides = {"text": text_column, "id": id_column, "author": author_column,
@@ -134,7 +136,7 @@ def report(
     until: Annotated[Optional[str], typer.Option(help="End of the window (exclusive).")] = None,
 ) -> None:
     """Per brand: mentions, share of voice, sentiment split and net sentiment."""
-    from listening.metrics import report as build_report
+    from listening.report import report as build_report
 
     state: State = ctx.obj
     doc = build_report(state.store, state.config, since=when(since, "--since"), until=when(until, "--until"))
@@ -164,13 +166,15 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the demo store, then exit.")] = False,
 ) -> None:
     """Build the embedded store from the shipped demo through the real pipeline."""
-    from listening import demo as demo_module
+    from listening.demo import build as demo_module
 
     state: State = ctx.obj
     summary = demo_module.build(state.store, state.config, console=console)
     console.print(counts_table("Demo", summary))
     if not no_serve:
-        raise typer.Exit(demo_module.serve(state.config_path))
+        from listening.app.serve import serve as serve_dashboard
+
+        raise typer.Exit(serve_dashboard(state.config_path))
 
 
 @app.command("crawl")
@@ -180,7 +184,7 @@ def crawl_cmd(ctx: typer.Context, sources: Annotated[Optional[list[str]], typer.
 
     Exit code 1 when a source had problems, 2 when the crawl could not run.
     """
-    from listening import crawl as crawling
+    from listening.ingest import crawl as crawling
 
     state: State = ctx.obj
     log = data_dir() / "logs" / "crawl.log"
@@ -252,7 +256,7 @@ def alerts(
         if not as_json:
             console.print(f"Timeline: {png}")
     else:
-        found = alerting.evaluate(state.store, state.config, at=when(at, "--at"))
+        found = alerting.check(state.store, state.config, at=when(at, "--at"))
     if as_json:
         typer.echo(json.dumps(found, indent=2, default=str))
     else:
@@ -266,7 +270,7 @@ def evaluate(
     out: Annotated[Path, typer.Option(help="Where the confusion-matrix PNGs go.")] = Path("evaluation"),
 ) -> None:
     """Sentiment and issue accuracy on labelled mentions, beside bare VADER."""
-    from listening.evaluate import render, run
+    from listening.tagging.accuracy import render, run
 
     with console.status("Evaluating (the learned models train on the fixed training split)..."):
         metrics = run(labels, out, config=ctx.obj.config)
@@ -276,7 +280,7 @@ def evaluate(
 @app.command()
 def retrain(ctx: typer.Context) -> None:
     """Train the sentiment and issue models on the labelled mentions in the store."""
-    from listening.learning import retrain as train
+    from listening.tagging.learning import retrain as train
 
     with console.status("Training on labelled mentions..."):
         result = train(ctx.obj.store, ctx.obj.config)
@@ -296,7 +300,6 @@ def query_test(
 ) -> None:
     """Run a query over stored mentions: counts, hits and near-misses."""
     from listening import matching
-    from listening.query.parser import QuerySyntaxError
 
     try:
         report = matching.test_query(ctx.obj.store, query, since=when(since, "--since"), sample=sample)
@@ -310,10 +313,10 @@ def query_test(
 def rematch(ctx: typer.Context,
             since: Annotated[Optional[str], typer.Option(help="Only mentions published since.")] = None) -> None:
     """Re-apply the brand queries to stored mentions (and fix the rollups) without re-collecting."""
-    from listening import matching
+    from listening.ingest.rematch import rematch as rematch_all
 
     with console.status("Re-matching stored mentions..."):
-        counts = matching.rematch(ctx.obj.store, ctx.obj.config, since=when(since, "--since"))
+        counts = rematch_all(ctx.obj.store, ctx.obj.config, since=when(since, "--since"))
     console.print(counts_table("Re-matched", counts))
 
 
@@ -322,29 +325,43 @@ def serve(ctx: typer.Context,
           host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
           port: Annotated[Optional[int], typer.Option(help="Port (default 8501).")] = None) -> None:
     """Open the listening centre (the Streamlit dashboard)."""
-    from listening.dashboard import serve as serve_dashboard
+    from listening.app.serve import serve as serve_dashboard
 
     raise typer.Exit(serve_dashboard(ctx.obj.config_path, host=host, port=port))
 
 
 @app.command("schedule")
-def schedule_cmd(ctx: typer.Context,
-                 heartbeat: Annotated[Optional[Path], typer.Option(
-                     help="Healthcheck file (default DATA/scheduler.heartbeat).")] = None) -> None:
+def schedule_cmd(
+    ctx: typer.Context,
+    heartbeat: Annotated[Optional[Path], typer.Option(
+        help="Healthcheck file (default DATA/scheduler.heartbeat).")] = None,
+    speedup: Annotated[float, typer.Option(help="Compress time (demos and tests): 60 = an hour a minute.")] = 1.0,
+    lease_ttl: Annotated[Optional[float], typer.Option(
+        help="Seconds a dead scheduler blocks its jobs (default 120).")] = None,
+    healthcheck: Annotated[bool, typer.Option(
+        "--healthcheck", help="Only check the heartbeat: exit 0 while it is fresh, else 1.")] = False,
+    max_age: Annotated[float, typer.Option(help="With --healthcheck: the oldest healthy heartbeat (s).")] = 60.0,
+) -> None:
     """Run the scheduler (crawls, Trends, alerts, e-mail, digests, retraining) until SIGTERM or Ctrl-C."""
-    from listening import schedule
+    from listening.jobs import schedule
 
+    heartbeat = heartbeat or schedule.default_heartbeat()
+    if healthcheck:
+        age = schedule.heartbeat_age(heartbeat)
+        typer.echo("no heartbeat" if age is None else f"heartbeat {age:.0f}s old")
+        raise typer.Exit(0 if age is not None and age <= max_age else 1)
     schedule.configure_logging()
     state: State = ctx.obj
-    schedule.run(state.store, state.config, config_path=state.config_path,
-                 heartbeat=heartbeat or schedule.default_heartbeat())
+    schedule.run(state.store, state.config, config_path=state.config_path, speedup=speedup,
+                 heartbeat=heartbeat, lease_ttl=lease_ttl)
 
 
 @app.command()
 def status(ctx: typer.Context,
            as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False) -> None:
     """Each job's last and next run, live schedulers, and recent failures."""
-    from listening.status import render, status as job_status
+    from listening.jobs.status import render
+    from listening.jobs.status import status as job_status
 
     report = job_status(ctx.obj.store)
     if as_json:
@@ -354,13 +371,18 @@ def status(ctx: typer.Context,
 
 
 def main() -> None:
-    """Entry point: config and store errors become one clear line, not a traceback."""
+    """Entry point: any of our errors becomes one clear line and an exit code, not a traceback.
+
+    Exit codes: 2 for a bad config, environment or query; 3 when the store cannot be used;
+    1 for any other error of ours (a crawl or Trends collection that could not run).
+    """
     try:
         app()
-    except ConfigError as exc:
-        console.print(f"[red]config error:[/] {exc}", soft_wrap=True, markup=True, highlight=False)
-        raise SystemExit(2) from exc
-    except EmbeddedStoreError as exc:
-        console.print(f"[red]store error:[/] {exc}", soft_wrap=True, highlight=False)
-        raise SystemExit(3) from exc
+    except ListeningError as exc:
+        kind, code = next((v for k, v in _ERROR_KINDS.items() if isinstance(exc, k)), ("error", 1))
+        console.print(f"[red]{kind}:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+        raise SystemExit(code) from exc
 
+
+_ERROR_KINDS: dict[type, tuple[str, int]] = {ConfigError: ("config error", 2), QuerySyntaxError: ("query error", 2),
+                                             StoreError: ("store error", 3)}

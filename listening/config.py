@@ -16,15 +16,14 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from listening.errors import ConfigError  # noqa: F401 - re-exported
+from listening.settings import settings
+
 CONFIG_ENV = "LISTENING_CONFIG"
 DEFAULT_PATHS = ("listening.yaml",)
-PACKAGED_DEMO = Path(__file__).resolve().parent.parent / "demo" / "listening.yaml"
+PACKAGED_DEMO = Path(__file__).resolve().parent / "demo" / "listening.yaml"
 HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"  # a time of day, 00:00-23:59
 _ADDR_SPEC = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
-
-
-class ConfigError(ValueError):
-    """The configuration file is missing, unreadable or invalid."""
 
 
 def known_zone(zone: str | None) -> str | None:
@@ -131,7 +130,7 @@ class Issue(Section):
     def _valid_patterns(cls, patterns: list[str]) -> list[str]:
         for pattern in patterns:
             try:
-                re.compile(pattern, re.I)  # as listening.issues compiles them
+                re.compile(pattern, re.I)  # as listening.tagging.issues compiles them
             except re.error as exc:
                 raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
         return patterns
@@ -176,7 +175,7 @@ class ImportMapping(Section):
     label_issue: str | None = Field(default=None, description="A human issue label column.")
 
 
-class Sentiment(Section):
+class SentimentConfig(Section):
     """Where VADER's compound score splits positive / neutral / negative."""
 
     positive_threshold: float = 0.05
@@ -337,7 +336,7 @@ class Config(Section):
     issues: list[Issue] | None = Field(default=None, description="None: the built-in taxonomy.")
     sources: list[Source] = Field(default_factory=list)
     import_mapping: ImportMapping = Field(default_factory=ImportMapping)
-    sentiment: Sentiment = Field(default_factory=Sentiment)
+    sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
     smtp: Smtp = Field(default_factory=Smtp)
     alerts: Alerts = Field(default_factory=Alerts)
     trends: Trends = Field(default_factory=Trends)
@@ -363,12 +362,21 @@ class Config(Section):
         return next(b for b in self.brands if b.name == name)
 
 
+def query_terms(config: Config) -> list[str]:
+    """What ``{query}`` is filled with: every brand's terms (its name when it has none)."""
+    terms: list[str] = []
+    for brand in config.brands:
+        terms.extend(brand.terms or [brand.search_term or brand.name])
+    return list(dict.fromkeys(terms))
+
+
 def config_path(explicit: str | os.PathLike | None = None) -> Path:
     """The config file to use: the argument, ``$LISTENING_CONFIG``, ./listening.yaml, the demo."""
     if explicit:
         return Path(explicit)
-    if os.environ.get(CONFIG_ENV):
-        return Path(os.environ[CONFIG_ENV])
+    from_env = settings().config
+    if from_env:
+        return from_env
     for name in DEFAULT_PATHS:
         if Path(name).exists():
             return Path(name)

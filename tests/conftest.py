@@ -78,3 +78,15 @@ def store_env(mongo_uri, store, monkeypatch):
 @pytest.fixture(scope="session")
 def demo_config():
     return load_config(PACKAGED_DEMO)
+
+
+@pytest.fixture(scope="module")
+def ingest(mongo_uri, demo_config):
+    """A fresh Pipeline per call on one store for the module; the tagger loads once (fuzz suites)."""
+    from listening.ingest.pipeline import Pipeline
+    from listening.matching import BrandMatcher
+    from listening.tagging import Tagger
+
+    with fresh_store(mongo_uri) as store:
+        tagger, matcher = Tagger(demo_config), BrandMatcher(demo_config.brands)
+        yield lambda: Pipeline(store, demo_config, tagger=tagger, matcher=matcher)

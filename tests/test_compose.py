@@ -92,7 +92,7 @@ def test_the_scheduler_stops_gracefully_and_the_dashboard_stays_local():
     from listening.config import Schedule
 
     scheduler = SERVICES["scheduler"]
-    assert "scheduler.py" in scheduler["command"] and scheduler["init"] is True
+    assert scheduler["command"][:2] == ["listening", "schedule"] and scheduler["init"] is True
     grace = int(scheduler["stop_grace_period"].rstrip("s"))
     assert grace > Schedule().stop_grace_seconds + 10
     assert all(port.startswith("127.0.0.1:") for port in SERVICES["app"]["ports"])
@@ -106,6 +106,7 @@ def test_every_variable_is_documented_in_env_example():
     read = set(re.findall(r"environ(?:\.get)?[\[(]\s*[\"']([A-Z][A-Z0-9_]+)", code))
     read |= set(re.findall(r"getenv\(\s*[\"']([A-Z][A-Z0-9_]+)", code))
     read |= set(re.findall(r"_env: str = Field\(default=\"([A-Z][A-Z0-9_]+)\"", code))
+    read |= set(re.findall(r"alias=\"([A-Z][A-Z0-9_]+)\"", code))  # listening.settings
     missing = (used | read) - INTERNAL - documented()
     assert not missing, f"add to .env.example: {sorted(missing)}"
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from listening.config import PACKAGED_DEMO, Config, ConfigError, load_config, parse_config
 from tests.conftest import ROOT
-from tests.strategies import JUNK_BYTES, edited, fuzz, hostile_text, json_values, mutations, nested_json
+from tests.support.strategies import JUNK_BYTES, edited, fuzz, hostile_text, json_values, mutations, nested_json
 
 CONFIGS = [PACKAGED_DEMO, ROOT / "listening.example.yaml"]
 DEMO = yaml.safe_load(PACKAGED_DEMO.read_text(encoding="utf-8"))

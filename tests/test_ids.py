@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from listening.ids import alert_key, stable_id
-from tests.test_trends_store import _point
+from tests.store.test_trends import _point
 
 HOUR = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
 

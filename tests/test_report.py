@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from listening.ingest.pipeline import Pipeline
 from listening.models import RawMention
-from listening.pipeline import Pipeline
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from twisted.internet.error import ConnectionRefusedError, DNSLookupError, Timeo
 from twisted.python.failure import Failure
 
 from crawlers.report import SourceReport
-from listening.config import Config, Source, load_config
+from listening.config import Config, Source, load_config, query_terms
 from listening.timeparse import parse_time
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -79,8 +79,6 @@ class SourceSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.config: Config | None = None
         if isinstance(source, str):  # `scrapy crawl KIND -a source=NAME`: from listening.yaml
-            from listening.crawl import query_terms
-
             self.config = load_config()
             source = next((s for s in self.config.sources if s.name == source), None) or json.loads(source)
             terms = terms if terms is not None else query_terms(self.config)

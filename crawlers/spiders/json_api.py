@@ -26,10 +26,10 @@ import jmespath
 from jmespath import functions
 
 from crawlers.items import Rejected
+from crawlers.presets import load_preset
 from crawlers.spiders.base import SourceSpider, absolute_url
 from crawlers.text import strip_html
 from listening.models import RawMention
-from listening.presets import load_preset
 from listening.timeparse import parse_time
 
 ITEM_FIELDS = ("id", "text", "author", "time", "url", "title", "lang", "skip_if_missing")

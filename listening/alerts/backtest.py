@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from listening.alerts import routing
 from listening.alerts.detect import Finding, enabled_rules, lookback, scan
 from listening.alerts.frame import Frame, floor_hour
 from listening.alerts.lifecycle import Book, as_json
 from listening.alerts.rules import Context
 from listening.config import Config
+from listening.notify import routing
 
 
 @dataclass

@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from listening.alerts.lifecycle import as_json
-
-
-class AlertStateError(ValueError):
-    """The alert does not exist, or is not in a state that allows the change."""
+from listening.errors import AlertStateError
 
 
 def acknowledge(store, alert_id: str, who: str, *, at: datetime | None = None) -> dict:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
+from listening.errors import QuerySyntaxError  # noqa: F401 - re-exported
 from listening.query.ast import FIELDS, META_FIELDS, And, Field, Near, Node, Not, Or, Term
 from listening.query.tokens import words
 
@@ -42,23 +43,6 @@ FRIENDLY = {
     "$END": "the end of the query",
 }
 OPERATOR_LOOKALIKES = {"and", "or", "not", "near", "onear"}
-
-
-class QuerySyntaxError(ValueError):
-    """A query that cannot be used; ``column`` (1-based, in the whole query) points at the mistake."""
-
-    def __init__(self, message: str, column: int, query: str = ""):
-        super().__init__(f"column {column}: {message}")
-        self.reason = message
-        self.column = column
-        self.query = query
-
-    def pretty(self) -> str:
-        """The query with a caret under the mistake, for the CLI and the dashboard."""
-        start = self.query.rfind("\n", 0, self.column - 1) + 1
-        end = self.query.find("\n", start)
-        line = self.query[start:end if end != -1 else None]
-        return f"{line}\n{' ' * (self.column - 1 - start)}^ {self.reason}"
 
 
 def parse(query: str) -> Node:

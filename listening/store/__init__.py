@@ -8,25 +8,28 @@ pymongo, only plain dicts, dataclasses and our own errors.
 
 from __future__ import annotations
 
-import os
 from functools import partial
 from typing import Callable
 
 from pymongo import MongoClient
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
+from pymongo.uri_parser import parse_uri
 
+from listening.errors import StoreUnavailable
+from listening.settings import settings
 from listening.store.alerts import AlertRepo
 from listening.store.brand_queries import BrandQueryRepo
-from listening.store.embedded import data_dir, embedded_uri
 from listening.store.daily import DailyRepo
+from listening.store.embedded import data_dir, embedded_uri
 from listening.store.feed import FeedRepo
 from listening.store.leases import LeaseRepo
 from listening.store.mentions import MentionRepo
-from listening.store.models import ModelRepo
 from listening.store.outbox import OutboxRepo
 from listening.store.runs import RunRepo
 from listening.store.series import SeriesCache, SeriesRepo
 from listening.store.sources import SourceStateRepo
+from listening.store.trained import ModelRepo
 from listening.store.trends import TrendsRepo
 from listening.store.upgrade import upgrade
 
@@ -60,16 +63,22 @@ class Store:
     @classmethod
     def connect(cls, uri: str | None = None, db_name: str | None = None) -> "Store":
         """Connect to ``uri``, else ``MONGO_URI``, else the embedded default store."""
-        uri = uri or os.environ.get("MONGO_URI")
+        env = settings()
+        uri = uri or env.mongo_uri
         heal = None
         if not uri:  # the embedded default: restart its server if it dies under us
             folder = data_dir()
             uri = embedded_uri(folder)
             heal = partial(embedded_uri, folder)
         client: MongoClient = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=30_000)
-        store = cls(client, db_name or os.environ.get("LISTENING_DB") or DEFAULT_DB, heal=heal)
-        store.ensure_indexes()
-        store.upgrade()
+        store = cls(client, db_name or env.db or DEFAULT_DB, heal=heal)
+        try:
+            store.ensure_indexes()
+            store.upgrade()
+        except PyMongoError as exc:
+            client.close()
+            where = "the embedded store" if heal else "MONGO_URI"
+            raise StoreUnavailable(f"cannot use {where} ({_redacted(uri)}): {str(exc).split(' (configured timeouts')[0]}") from exc
         return store
 
     def ensure_indexes(self) -> None:
@@ -101,3 +110,13 @@ class Store:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _redacted(uri: str) -> str:
+    """The URI's hosts and database, never its password."""
+    try:
+        parts = parse_uri(uri)
+    except Exception:  # noqa: BLE001 - an unparseable URI is still worth naming, without secrets
+        return uri.split("@")[-1]
+    hosts = ",".join(f"{h}:{p}" for h, p in parts["nodelist"])
+    return f"mongodb://{hosts}/{parts.get('database') or ''}"

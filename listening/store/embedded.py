@@ -25,6 +25,9 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from listening.errors import EmbeddedStoreError
+from listening.settings import settings
+
 LISTENING_LINE = re.compile(r"listening on ([\d.]+):(\d+)")
 START_TIMEOUT_S = 60.0
 # WiredTiger cache of the embedded server. Its own default, 1G, let the server pass 1.2 GB of
@@ -32,13 +35,9 @@ START_TIMEOUT_S = 60.0
 CACHE_SIZE = "256M"
 
 
-class EmbeddedStoreError(RuntimeError):
-    """The embedded server could not be started or reached."""
-
-
 def data_dir() -> Path:
     """``$LISTENING_DATA`` when set, else ``./data`` under the working directory."""
-    return Path(os.environ.get("LISTENING_DATA") or Path.cwd() / "data").resolve()
+    return settings().data_dir
 
 
 def embedded_uri(folder: Path | None = None) -> str:
@@ -70,7 +69,7 @@ def start_server(storage_path: str, log_path: Path, port: int = 0) -> tuple[subp
     log = open(log_path, "w", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port),
-         "--storage-path", storage_path, "--cache-size", os.environ.get("LISTENING_DB_CACHE", CACHE_SIZE)],
+         "--storage-path", storage_path, "--cache-size", settings().db_cache],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True,
     )

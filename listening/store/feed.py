@@ -33,7 +33,7 @@ WIDEN = 4
 BUDGET = 20_000  # documents one scan may read (~0.5 s on SecantusDB)
 SLICE_DOCS = 300  # what one slice should hold (SecantusDB reads a whole slice, limit or not)
 LABELS = ("positive", "neutral", "negative")
-# Intents that ask us for an answer (listening.intent): questions, complaints asking for
+# Intents that ask us for an answer (listening.tagging.intent): questions, complaints asking for
 # action, and customers about to leave.
 REPLY_INTENTS = ("question", "needs_reply", "churn_risk")
 _FEED_FIELDS = {"fingerprint": 0, "matched_terms": 0, "first_collected_at": 0}

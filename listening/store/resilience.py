@@ -11,15 +11,13 @@ import random
 import time
 from typing import Callable, TypeVar
 
-from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
+
+from listening.errors import StoreError, StoreUnavailable
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 TRANSIENT = (ConnectionFailure, ServerSelectionTimeoutError)
-
-
-class StoreUnavailable(RuntimeError):
-    """The database stayed unreachable for longer than we were willing to wait."""
 
 
 def with_retry(action: Callable[[], T], *, heal: Callable[[], object] | None = None,
@@ -42,3 +40,5 @@ def with_retry(action: Callable[[], T], *, heal: Callable[[], object] | None = N
                     heal()
                 except Exception as heal_exc:  # noqa: BLE001 - healing is best effort; we retry anyway
                     log.warning("could not restart the embedded store: %s", heal_exc)
+        except PyMongoError as exc:  # refused, not unreachable: retrying would not help
+            raise StoreError(f"the database refused the write: {exc}") from exc

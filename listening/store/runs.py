@@ -16,7 +16,6 @@ from typing import Any, Iterator
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 
-
 FAILED = ("failed", "timeout", "abandoned")
 PARENT_RUN_ENV = "LISTENING_PARENT_RUN"  # set by the scheduler for the subprocesses it starts
 _SCHEDULED: ContextVar[tuple[str, str] | None] = ContextVar("scheduled_run", default=None)
@@ -49,7 +48,7 @@ class RunRepo:
         """Record that ``job`` started; return the run id.
 
         Inside a scheduled run of the same job (``scheduled``: a scheduled crawl that
-        calls ``listening.crawl.run``), the library's run is that run: one record, with
+        calls ``listening.ingest.crawl.run``), the library's run is that run: one record, with
         the library's counts. Inside another scheduled run, or in a subprocess one
         started, the new run names it as ``parent_run``.
         """

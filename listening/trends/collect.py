@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from listening.config import Config, Trends
-from listening.issues import classify
+from listening.tagging.issues import classify
 from listening.trends.csv_backend import CsvBackend
 from listening.trends.frames import MAX_ITEMS, Backend, TrendsRequest
 from listening.trends.pytrends_backend import PytrendsBackend

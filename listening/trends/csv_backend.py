@@ -22,8 +22,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from listening.trends.frames import Frame, RegionValue, RelatedQuery, TrendsRequest, guess_resolution, on_scale
-from listening.trends.resilience import TrendsError
+from listening.errors import MissingExport
+from listening.trends.frames import RegionValue, RelatedQuery, TrendsFrame, TrendsRequest, guess_resolution, on_scale
 
 HEADER = re.compile(r"^(?P<term>.+?):\s*\((?P<place>[^)]*)\)\s*$")
 FIRST_COLUMN = {"Day": "DAY", "Week": "WEEK", "Month": "MONTH", "Time": "HOUR"}
@@ -31,10 +31,6 @@ GEO_COLUMN = {"Country": "COUNTRY", "Region": "REGION", "Subregion": "REGION", "
               "DMA": "DMA", "City": "CITY"}
 STEPS = {"HOUR": timedelta(hours=1), "DAY": timedelta(days=1), "WEEK": timedelta(days=7),
          "MONTH": timedelta(days=28)}
-
-
-class MissingExport(TrendsError):
-    """No CSV export holds the requested terms."""
 
 
 def _value(cell: str) -> float:
@@ -107,7 +103,7 @@ class CsvBackend:
                 except (ValueError, IndexError):
                     continue  # another kind of export (e.g. relatedQueries.csv)
 
-    def interest_over_time(self, request: TrendsRequest) -> Frame:
+    def interest_over_time(self, request: TrendsRequest) -> TrendsFrame:
         wanted = [k.lower() for k in request.keywords]
         for name, terms, _places, dates, values, resolution in self.exports:
             lower = [t.lower() for t in terms]
@@ -116,7 +112,7 @@ class CsvBackend:
                 # Exports don't flag the bucket still running: one that ends after now is partial.
                 step = STEPS.get(resolution, timedelta(0))
                 partial = [d + step > self.now for d in dates]
-                return Frame(request.items, dates, rows, partial, resolution,
+                return TrendsFrame(request.items, dates, rows, partial, resolution,
                              [[True] * len(dates) for _ in rows], f"csv:{name}")
         raise MissingExport(f"no CSV export in {self.folder} compares {', '.join(request.keywords)}: "
                             "export that comparison from trends.google.com")

@@ -1,7 +1,7 @@
 """What a Trends backend is asked and what it answers, and the parsers of Google's JSON.
 
 A ``TrendsRequest`` is one Google request: up to five comparison items (keyword, geo)
-over one timeframe. A ``Frame`` is its answer: integer values 0-100 per item and
+over one timeframe. A ``TrendsFrame`` is its answer: integer values 0-100 per item and
 bucket, all scaled by the request's own maximum, with the partial last bucket flagged.
 Every backend (pytrends, CSV exports, the simulator) returns the same shapes.
 """
@@ -64,7 +64,7 @@ class TrendsRequest:
 
 
 @dataclass
-class Frame:
+class TrendsFrame:
     """Interest over time for one request: ``values[i][t]`` is item i in bucket t."""
 
     items: tuple[Item, ...]
@@ -122,7 +122,7 @@ class Backend(Protocol):
 
     name: str
 
-    def interest_over_time(self, request: TrendsRequest) -> Frame: ...
+    def interest_over_time(self, request: TrendsRequest) -> TrendsFrame: ...
 
     def related_queries(self, request: TrendsRequest) -> list[RelatedQuery]: ...
 
@@ -141,8 +141,8 @@ def on_scale(value: object) -> float:
     return number
 
 
-def parse_timeline(data: dict, items: tuple[Item, ...], resolution: str = "", source: str = "") -> Frame:
-    """Google's ``widgetdata/multiline`` JSON -> Frame (one value per item per bucket)."""
+def parse_timeline(data: dict, items: tuple[Item, ...], resolution: str = "", source: str = "") -> TrendsFrame:
+    """Google's ``widgetdata/multiline`` JSON -> TrendsFrame (one value per item per bucket)."""
     rows = (data.get("default") or {}).get("timelineData") or []
     n = len(items)
     values: list[list[int]] = [[] for _ in range(n)]
@@ -160,7 +160,7 @@ def parse_timeline(data: dict, items: tuple[Item, ...], resolution: str = "", so
             has[i].append(bool(flags[i]))
     if not resolution and len(dates) > 1:
         resolution = guess_resolution(dates)
-    return Frame(items, dates, values, partial, resolution, has, source)
+    return TrendsFrame(items, dates, values, partial, resolution, has, source)
 
 
 def guess_resolution(dates: list[datetime]) -> str:

@@ -30,7 +30,7 @@ from pytrends import exceptions as pt_errors
 from pytrends import request as pt_request
 from pytrends.request import TrendReq
 
-from listening.trends.frames import (Frame, RegionValue, RelatedQuery, TrendsRequest, parse_geo_map,
+from listening.trends.frames import (RegionValue, RelatedQuery, TrendsFrame, TrendsRequest, parse_geo_map,
                                      parse_related, parse_timeline, related_keyword)
 from listening.trends.resilience import Gate, RateLimited, ServerError, TrendsError, retry_after_seconds
 
@@ -206,8 +206,8 @@ class PytrendsBackend:
         self.cache_hits = 0
         self._cookies: dict | None = None
 
-    def interest_over_time(self, request: TrendsRequest) -> Frame:
-        def read(calls: list[dict]) -> Frame:
+    def interest_over_time(self, request: TrendsRequest) -> TrendsFrame:
+        def read(calls: list[dict]) -> TrendsFrame:
             explore = next(c for c in calls if c["endpoint"] == "api/explore")
             widget = next(w for w in json.loads(explore["body"])["widgets"] if w.get("id") == "TIMESERIES")
             timeline = next(c for c in calls if c["endpoint"].endswith("widgetdata/multiline"))

@@ -16,36 +16,14 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable
 
+from listening.errors import BreakerOpen, RateLimited, ServerError, TrendsError  # noqa: F401 - re-exported
+
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], None]
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class TrendsError(RuntimeError):
-    """A Trends request failed for good."""
-
-
-class RateLimited(TrendsError):
-    """Google said 429 (too many requests)."""
-
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class ServerError(TrendsError):
-    """A 5xx answer: worth retrying."""
-
-
-class BreakerOpen(TrendsError):
-    """The breaker is open: we do not ask Google until ``until``."""
-
-    def __init__(self, until: datetime):
-        super().__init__(f"circuit breaker open until {until.isoformat()}")
-        self.until = until
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:
@@ -192,18 +170,3 @@ class Gate:
     def _changed(self) -> None:
         if self.on_change:
             self.on_change(self.breaker)
-
-
-class FakeClock:
-    """A clock whose ``sleep`` only moves time forward (tests, bench)."""
-
-    def __init__(self, start: datetime | None = None):
-        self.now = start or datetime(2026, 1, 1, tzinfo=timezone.utc)
-        self.slept: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += timedelta(seconds=seconds)

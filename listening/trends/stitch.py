@@ -27,7 +27,7 @@ from datetime import datetime
 
 import numpy as np
 
-from listening.trends.frames import MAX_ITEMS, Backend, Frame, Item, TrendsRequest
+from listening.trends.frames import MAX_ITEMS, Backend, Item, TrendsFrame, TrendsRequest
 from listening.trends.resilience import TrendsError
 
 
@@ -69,7 +69,7 @@ class Stitched:
         return self.items.index(item)
 
 
-def _mean_frames(frames: list[Frame]) -> tuple[np.ndarray, np.ndarray, Frame]:
+def _mean_frames(frames: list[TrendsFrame]) -> tuple[np.ndarray, np.ndarray, TrendsFrame]:
     """Average repeated pulls on the buckets they all have (a cached pull's window may have
     moved since the others were asked): mean raw values and their standard error."""
     dates = [d for d in frames[0].dates if all(d in f.dates for f in frames[1:])]
@@ -83,7 +83,7 @@ def _mean_frames(frames: list[Frame]) -> tuple[np.ndarray, np.ndarray, Frame]:
     return mean, sem, frames[0]
 
 
-def _only(frame: Frame, dates: list[datetime]) -> Frame:
+def _only(frame: TrendsFrame, dates: list[datetime]) -> TrendsFrame:
     """``frame`` cut down to the buckets ``dates``."""
     cols = [frame.dates.index(d) for d in dates]
     return replace(frame, dates=list(dates), partial=[frame.partial[c] for c in cols],
@@ -102,7 +102,7 @@ class Stitcher:
         self.anchor_candidates = list(anchor_candidates or [])
         self.on_request = on_request  # called after each batch, for progress
 
-    def _pull(self, items: list[Item], batch: Batch) -> tuple[np.ndarray, np.ndarray, Frame]:
+    def _pull(self, items: list[Item], batch: Batch) -> tuple[np.ndarray, np.ndarray, TrendsFrame]:
         frames = []
         for r in range(self.repeats):
             request = TrendsRequest(tuple(items), repeat=r, **self.options)
@@ -160,7 +160,7 @@ class Stitcher:
                         np.array([known[i][1] for i in items]), [known[i][4] for i in items],
                         batches, anchor, sum(b.requests for b in batches))
 
-    def _align(self, frame: Frame, mean: np.ndarray, sem: np.ndarray, known: dict):
+    def _align(self, frame: TrendsFrame, mean: np.ndarray, sem: np.ndarray, known: dict):
         """Keep the buckets every answer has (a window that moved between two pulls, or
         a cached batch beside a fresh one): the factor is then estimated on the same weeks."""
         where = {d: t for t, d in enumerate(frame.dates)}
@@ -222,14 +222,3 @@ def _best_anchor(items: list[Item], mean: np.ndarray, prefer: list[Item] = ()) -
     pool = [j for j, item in enumerate(items) if item in prefer and mins[j] > 0] or range(len(items))
     best = max(pool, key=lambda j: (mins[j], sums[j]))
     return items[best]
-
-
-def naive_chunks(backend: Backend, items: list[Item], **options) -> np.ndarray:
-    """What not to do: independent requests of five, read as if on one scale (bench)."""
-    rows: dict[Item, np.ndarray] = {}
-    for start in range(0, len(items), MAX_ITEMS):
-        chunk = items[start:start + MAX_ITEMS]
-        frame = backend.interest_over_time(TrendsRequest(tuple(chunk), **options))
-        for j, item in enumerate(chunk):
-            rows[item] = np.array(frame.values[j], dtype=float)
-    return np.array([rows[i] for i in items])

@@ -1,0 +1,108 @@
+"""``check``: run the rules for the last complete bucket, update alerts, queue mail.
+
+Idempotent: evaluating the same ``at`` twice finds the alerts it opened the first
+time (stable ids, one open alert per key), and the outbox's idempotency keys make
+sure nobody gets the same mail twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+
+from listening.alerts import explain
+from listening.alerts.detect import enabled_rules, lookback, scan
+from listening.alerts.frame import Frame, floor_hour
+from listening.alerts.lifecycle import UNRESOLVED, Book, as_json
+from listening.alerts.rules import Context
+from listening.config import Config
+from listening.notify import mail as notify
+from listening.notify import routing
+
+log = logging.getLogger(__name__)
+
+
+def check(store, config: Config, at: datetime | None = None) -> list[dict]:
+    """Evaluate every rule as of ``at`` (default now); return the alerts it touched as JSON.
+
+    Touched = opened, grown, reopened or resolved by this evaluation. Queues the e-mails of new
+    alerts and of escalations in the outbox (``listening.notify.outbox.flush`` sends them).
+    """
+    at = floor_hour(at or datetime.now(timezone.utc))
+    rules = enabled_rules(config)
+    run_id = store.runs.start("alerts", at=at)
+    try:
+        frame = Frame.load(store, at - lookback(rules), at,
+                           collection_jobs=config.alerts.collection_jobs,
+                           max_gap_hours=config.alerts.max_run_gap_hours, cached=True)
+        ctx = Context(frame, config)
+        findings = scan(ctx, rules, np.array([frame.index(at)]))
+        book = load_book(store, rules, at)
+        changes = book.step(at, findings, lambda f: routing.department_for(f.issue, config))
+        mail_errors = 0
+
+        def mail(alert: dict) -> None:
+            """Queue its mail; a failure is retried by the next evaluation (the alert grows)."""
+            nonlocal mail_errors
+            try:
+                notify.queue_alert(store, config, alert, chart=lambda: explain.chart_png(store, config, alert, ctx))
+            except Exception:
+                log.exception("queueing the mail of alert %s failed", alert["_id"])
+                mail_errors += 1
+
+        for alert in changes.opened:
+            if store.alerts.insert(alert):
+                mail(alert)
+        for alert in changes.grown:
+            store.alerts.save_growth(alert)
+            mail(alert)  # mailed once it is severe enough, or if queueing failed before
+        for alert in changes.reopened:
+            store.alerts.reopen(alert, at)
+        for alert in changes.resolved:
+            store.alerts.transition(alert["_id"], allowed=list(UNRESOLVED), to="resolved", at=at, who="auto")
+        escalated = escalate(store, config, at)
+        counts = {"findings": len(findings), "opened": len(changes.opened),
+                  "grown": len(changes.grown), "reopened": len(changes.reopened),
+                  "resolved": len(changes.resolved),
+                  "cooled": len(changes.cooled), "guarded": len(changes.guarded),
+                  "escalated": escalated, "mail_errors": mail_errors}
+    except Exception as exc:
+        store.runs.finish(run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    store.runs.finish(run_id, counts=counts)
+    return [as_json(a) for a in changes.touched()]
+
+
+def load_book(store, rules, at: datetime) -> Book:
+    """The open alerts and recent resolutions, as the state machine wants them."""
+    by_name = {r.name: r for r in rules}
+    book = Book(by_name)
+    for alert in store.alerts.open_alerts():
+        if alert["opened_at"] <= at:
+            book.open[alert["key"]] = alert
+    longest = max((r.cooldown_hours for r in rules), default=0)
+    for alert in store.alerts.resolved_since(at - timedelta(hours=longest)):
+        last = book.last_resolved.get(alert["key"])
+        if alert["resolved_at"] <= at and (last is None or alert["resolved_at"] > last["resolved_at"]):
+            book.last_resolved[alert["key"]] = alert
+    return book
+
+
+def escalate(store, config: Config, at: datetime) -> int:
+    """Queue an escalation for high-severity alerts left unacknowledged too long."""
+    from listening.notify import mail as notify
+
+    rules = {r.name: r for r in config.alerts.rules}
+    done = 0
+    for alert in store.alerts.unacknowledged_high():
+        rule = rules.get(alert["rule"])
+        if rule is None or rule.escalate_after_minutes is None:
+            continue
+        if at - alert["opened_at"] < timedelta(minutes=rule.escalate_after_minutes):
+            continue
+        if routing.escalation(alert, config) and store.alerts.mark_escalated(alert["_id"], at):
+            notify.queue_escalation(store, config, alert, at, chart=lambda: explain.chart_png(store, config, alert))
+            done += 1
+    return done

@@ -1,0 +1,281 @@
+"""What every dashboard page shares: the store and config, the time window, who is signed in.
+
+Pages (``listening/app/views/``) read only through these cached loaders, ``listening.metrics``
+and the store's repositories; nothing here imports pymongo. Cached loaders take a
+``db`` key (URI and database name) as their first argument, so two stores never share
+a cache entry, and times rounded to the minute, so reruns hit the cache.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hmac
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import altair as alt
+import streamlit as st
+
+from listening.config import Config, config_path, load_config
+from listening.ids import stable_id
+from listening.settings import settings
+from listening.store import Store
+from listening.store.feed import FeedFilter, Page
+
+WINDOWS: dict[str, timedelta | None] = {
+    "Last 24 hours": timedelta(days=1), "Last 7 days": timedelta(days=7),
+    "Last 30 days": timedelta(days=30), "Last 90 days": timedelta(days=90),
+    "Last 12 months": timedelta(days=365), "All time": None,
+}
+DEFAULT_WINDOW = "Last 7 days"
+COLOURS = {"positive": "#2e7d32", "neutral": "#9e9e9e", "negative": "#c62828"}
+HOUR = timedelta(hours=1)
+
+
+# -- the store and config -------------------------------------------------------------
+def db_key() -> str:
+    """Which database this session reads: the cache key of every loader."""
+    env = settings()
+    return stable_id(env.mongo_uri or "", env.db or "")
+
+
+@st.cache_resource(show_spinner=False)
+def _connect(key: str) -> Store:
+    return Store.connect()
+
+
+def store(key: str | None = None) -> Store:
+    return _connect(key or db_key())
+
+
+@st.cache_resource(show_spinner=False)
+def _config(path: str, mtime: float) -> Config:
+    return load_config(path)
+
+
+def config() -> Config:
+    """The config, re-read when its file changes."""
+    path = config_path()
+    return _config(str(path), path.stat().st_mtime)
+
+
+# -- the time window ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Window:
+    """``[since, until)``; ``followed`` is set when it was moved back to the newest data."""
+
+    since: datetime | None
+    until: datetime
+    label: str
+    followed: datetime | None = None
+
+    def describe(self) -> str:
+        start = f"{self.since:%d %b %Y %H:%M}" if self.since else "the first mention"
+        return f"{start} – {self.until:%d %b %Y %H:%M} UTC"
+
+
+def resolve_window(label: str, span: tuple[datetime, datetime] | None,
+                   now: datetime | None = None) -> Window:
+    """The window a selector choice means, following the data when it is older than that.
+
+    Windows of two days or more run midnight to midnight (UTC), today included, so
+    they read whole-day rollups; shorter ones end at the next minute.
+    """
+    now = now or datetime.now(timezone.utc)
+    length = WINDOWS.get(label, WINDOWS[DEFAULT_WINDOW])
+    daily = length is None or length >= timedelta(days=2)
+    until = _ceil_day(now) if daily else (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    if span is None:
+        return Window(until - length if length else None, until, label)
+    first, last = span
+    if length is None:  # from the first data to the newest (today at the latest)
+        return Window(_floor_day(first), min(until, _ceil_day(last + HOUR)), label)
+    if last + HOUR <= until - length:
+        followed_until = _ceil_day(last + HOUR) if daily else last + HOUR
+        return Window(followed_until - length, followed_until, label, followed=last)
+    return Window(until - length, until, label)
+
+
+def _floor_day(t: datetime) -> datetime:
+    return t.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _ceil_day(t: datetime) -> datetime:
+    floor = _floor_day(t)
+    return floor if floor == t else floor + timedelta(days=1)
+
+
+@st.cache_data(ttl=60, show_spinner="Updating the daily summaries...")
+def time_span(key: str) -> tuple[datetime, datetime] | None:
+    """The data's first and last hour; first brings the day rollups up to date (a minute apart at most)."""
+    s = store(key)
+    s.daily.refresh()
+    return s.daily.span()
+
+
+def window_picker(page: str, *, span: tuple[datetime, datetime] | None | str = "mentions",
+                  default: str = DEFAULT_WINDOW, what: str = "mentions") -> Window:
+    """The sidebar time-range selector; says so when the window follows old data.
+
+    ``span`` is the data's first and last time (default: the mentions').
+    """
+    choice = st.sidebar.selectbox("Time range", list(WINDOWS), key=f"{page}_window",
+                                  index=list(WINDOWS).index(default))
+    window = resolve_window(choice, time_span(db_key()) if span == "mentions" else span)
+    if window.followed:
+        st.info(f"No {what} in the {choice.lower()}: the newest is from "
+                f"{window.followed:%d %b %Y %H:00} UTC, so this shows the {choice.lower()[5:]} "
+                f"up to it ({window.describe()}).", icon=":material/history:")
+    else:
+        st.sidebar.caption(window.describe())
+    return window
+
+
+# -- who is signed in -----------------------------------------------------------------
+def require_login(cfg: Config) -> None:
+    """Stop the page until the reader has signed in, when the config asks for auth."""
+    auth = cfg.dashboard.auth
+    if auth is None or st.session_state.get("auth_user"):
+        return
+    if auth.method == "oidc":
+        if getattr(st.user, "is_logged_in", False):
+            user = st.user.get("email") or st.user.get("name") or "unknown"
+            if auth.users and user not in auth.users:
+                st.error(f"{user} may not use this dashboard.")
+                st.button("Log out", on_click=st.logout)
+                st.stop()
+            st.session_state["auth_user"] = user
+            return
+        st.title("Listening Centre")
+        st.button("Log in", on_click=st.login, args=(auth.provider,), type="primary")
+        st.stop()
+    secret = os.environ.get(auth.password_env)
+    st.title("Listening Centre")
+    if not secret:
+        st.error(f"Sign-in is required but no password is set: set {auth.password_env} "
+                 "in the dashboard's environment.")
+        st.stop()
+    with st.form("login"):
+        name = st.text_input("Your name")
+        password = st.text_input("Team password", type="password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        allowed = not auth.users or name.strip() in auth.users
+        if name.strip() and allowed and hmac.compare_digest(password.encode(), secret.encode()):
+            st.session_state["auth_user"] = name.strip()
+            st.rerun()
+        st.error("Wrong name or password.")
+    st.stop()
+
+
+def who() -> str:
+    """The name that acknowledgements, handling and corrections are recorded under."""
+    if st.session_state.get("auth_user"):
+        return st.session_state["auth_user"]
+    if "who" not in st.session_state:
+        st.session_state["who"] = _local_user()
+    return st.session_state["who"].strip() or "anonymous"
+
+
+def who_box() -> None:
+    """Sidebar: the signed-in name (with auth) or an editable name (without)."""
+    if st.session_state.get("auth_user"):
+        st.sidebar.caption(f"Signed in as **{st.session_state['auth_user']}**")
+        if st.sidebar.button("Sign out"):
+            del st.session_state["auth_user"]
+            if getattr(st.user, "is_logged_in", False):
+                st.logout()
+            st.rerun()
+        return
+    who()
+    st.sidebar.text_input("Your name (recorded on actions)", key="who")
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "anonymous"
+
+
+# -- cached loaders -------------------------------------------------------------------
+@st.cache_data(ttl=10, show_spinner=False)
+def newest(key: str, flt: FeedFilter, since: datetime, until: datetime, limit: int,
+           exclude: tuple[str, ...] = ()) -> Page:
+    return store(key).feed.newest(flt, since=since, until=until, limit=limit, exclude=exclude)
+
+
+def since_or_first(window: Window) -> datetime:
+    """A concrete start for raw-mention scans ("All time" starts at the first rollup hour)."""
+    if window.since is not None:
+        return window.since
+    span = time_span(db_key())
+    return span[0] if span else window.until - timedelta(days=1)
+
+
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:=^&")
+
+
+def plain(text: str | None) -> str:
+    """Mention text made inert for ``st.markdown``: every markdown character escaped (``&`` too,
+    or ``&lt;`` would show as ``<``)."""
+    return "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in (text or "")).replace("\n", "  \n")
+
+
+def duration(seconds: float | None) -> str:
+    """3 min, 5.2 h, 2.1 d."""
+    if seconds is None:
+        return "–"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+# -- charts ---------------------------------------------------------------------------
+BUCKET = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
+PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b", "#9d755d",
+           "#ff9da6", "#bab0ac"]
+
+
+def brand_colour(*, legend: bool = True) -> alt.Color:
+    """The same colour for a brand on every page (config order, a colour-blind-safe palette)."""
+    names = [b.name for b in config().brands]
+    return alt.Color("brand:N", title="brand", sort=names, legend=alt.Legend(symbolOpacity=1) if legend else None,
+                     scale=alt.Scale(domain=names, range=[PALETTE[i % len(PALETTE)] for i in range(len(names))]))
+
+
+def time_x(window: Window, field: str = "time", title: str | None = None) -> alt.X:
+    """A UTC time axis spanning the whole window, so an empty stretch shows as empty."""
+    since = window.since or window.until - timedelta(days=1)
+    span = window.until - since
+    ticks = "hour" if span <= timedelta(days=1) else "day" if span <= timedelta(days=31) else \
+        "week" if span <= timedelta(days=120) else "month"
+    return alt.X(f"{field}:T", title=title,
+                 scale=alt.Scale(type="utc", domain=[_vl_time(since), _vl_time(window.until)]),
+                 axis=alt.Axis(format={"hour": "%H:%M", "day": "%d %b", "week": "%d %b", "month": "%b %Y"}[ticks],
+                               tickCount=ticks if span > timedelta(days=2) else alt.Undefined))
+
+
+def _vl_time(t: datetime) -> alt.DateTime:
+    return alt.DateTime(year=t.year, month=t.month, date=t.day, hours=t.hour, minutes=t.minute, utc=True)
+
+
+def issue_names() -> list[str]:
+    """The issue taxonomy's names (the config's or the built-in one)."""
+    try:
+        from listening.tagging.issues import rules_for
+        return [rule.name for rule in rules_for(config())]
+    except Exception:  # noqa: BLE001 -- a taxonomy API change must not take the page down
+        return []
+
+
+def data_bounds(window: Window) -> tuple[datetime, datetime]:
+    """The window cut to where mentions exist, so feed scans start at data, not at emptiness."""
+    span = time_span(db_key())
+    since = since_or_first(window)
+    if span is None:
+        return since, window.until
+    return max(since, span[0]), max(since, min(window.until, span[1] + 2 * HOUR))

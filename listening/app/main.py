@@ -1,0 +1,26 @@
+"""Listening Centre: the Streamlit entry point. It only signs the reader in and builds the navigation."""
+
+import streamlit as st
+
+from listening.app import common as dashboard
+
+st.set_page_config(page_title="Listening Centre", page_icon=":material/hearing:", layout="wide")
+dashboard.require_login(dashboard.config())
+
+pages = st.navigation({
+    "Respond": [
+        st.Page("views/live.py", title="Live", icon=":material/dynamic_feed:", default=True),
+        st.Page("views/needs_reply.py", title="Needs reply", icon=":material/reply:"),
+        st.Page("views/alerts.py", title="Alerts", icon=":material/notifications_active:"),
+    ],
+    "Understand": [
+        st.Page("views/share_of_search.py", title="Share of search", icon=":material/query_stats:"),
+        st.Page("views/voice.py", title="Voice and sentiment", icon=":material/forum:"),
+    ],
+    "Operate": [
+        st.Page("views/sources.py", title="Sources health", icon=":material/monitor_heart:"),
+        st.Page("views/query_tester.py", title="Query tester", icon=":material/manage_search:"),
+    ],
+})
+dashboard.who_box()
+pages.run()

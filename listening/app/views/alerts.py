@@ -1,0 +1,212 @@
+"""Alerts: open, acknowledged and resolved spikes; acknowledge and resolve with who and when.
+
+An alert's detail shows why it fired (observed against the rule's baseline band), the
+mentions behind it and the e-mails it sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from listening.alerts import explain
+from listening.app import common as d
+from listening.store.feed import FeedFilter
+
+SEVERITY = {"high": "HIGH", "medium": "medium", "low": "low"}
+STATUSES = ("open", "acknowledged", "resolved")
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def alerts(key: str, since: datetime | None, until: datetime) -> list[dict]:
+    """Every unresolved alert (they need someone, whatever the window) plus the window's resolved ones."""
+    repo = d.store(key).alerts
+    unresolved = repo.open_alerts()
+    seen = {a["_id"] for a in unresolved}
+    window = repo.between(since, until) if since and hasattr(repo, "between") else []
+    return unresolved + [a for a in window if a["_id"] not in seen and a.get("status") == "resolved"]
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def band(key: str, alert_id: str) -> pd.DataFrame:
+    """Observed against the rule's expected value and band, hour by hour around the alert.
+
+    Built with the alert engine itself (``listening.alerts``), so it shows what the rule saw;
+    falls back to the alert's own history when the engine cannot rebuild it.
+    """
+    store, cfg = d.store(key), d.config()
+    alert = store.alerts.get(alert_id)
+    try:
+        series = explain.band(store, cfg, alert)
+        if series is None:
+            raise LookupError("no series for this key")
+        return pd.DataFrame(series)
+    except Exception:  # the engine changed or lacks data: show what the alert recorded
+        points = alert.get("history") or [{"at": alert["opened_at"], "observed": alert["observed"],
+                                           "expected": alert["expected"]}]
+        return pd.DataFrame([{"time": p["at"], "observed": p["observed"], "expected": p["expected"],
+                              "low": p["expected"], "high": p["expected"]} for p in points])
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def evidence(key: str, alert_id: str) -> list[dict]:
+    """The mentions behind the alert: its brand (and issue), negative, in its window, newest first."""
+    store = d.store(key)
+    alert = store.alerts.get(alert_id)
+    start = alert.get("window_start") or alert["opened_at"] - timedelta(hours=alert.get("window_hours") or 6)
+    end = (alert.get("window_end") or alert["opened_at"]) + timedelta(hours=1)
+    issue = alert.get("issue")
+    flt = FeedFilter(brands=(alert["brand"],), issues=(issue,) if issue and issue != "*" else (),
+                     labels=() if alert.get("kind") == "sentiment_shift" else ("negative",))
+    return store.feed.newest(flt, since=start, until=end, limit=d.config().alerts.examples or 5).mentions
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def counts(key: str, alert_id: str) -> pd.DataFrame:
+    """The alert's key hour by hour around it, and its observed window sum (cheap: one issue's cells)."""
+    store = d.store(key)
+    alert = store.alerts.get(alert_id)
+    hours = alert.get("window_hours") or 6
+    start, end = alert["opened_at"] - timedelta(days=2), alert["opened_at"] + timedelta(hours=12)
+    label = None if alert.get("kind") == "sentiment_shift" else "negative"
+    got = dict(store.daily.hourly(alert["brand"], alert.get("issue"), label, start - timedelta(hours=hours), end))
+    times = pd.date_range(start, end, freq="h", inclusive="left")
+    per_hour = pd.Series([got.get(t.to_pydatetime(), 0) for t in
+                          pd.date_range(start - timedelta(hours=hours), end, freq="h", inclusive="left")])
+    observed = per_hour.rolling(hours, min_periods=1).sum().iloc[hours:].to_numpy()
+    return pd.DataFrame({"hour": times, "time": times + timedelta(hours=1),
+                         "mentions": per_hour.iloc[hours:].to_numpy(), "observed": observed})
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def emails(key: str, alert_id: str) -> list[dict]:
+    outbox = getattr(d.store(key), "outbox", None)
+    if outbox is None:
+        return []
+    return [m for m in outbox.recent(limit=500) if m.get("ref") == alert_id
+            or str(m.get("_id", "")).startswith(f"alert:{alert_id}")]
+
+
+def act(action: str, alert_id: str) -> None:
+    """Acknowledge or resolve through the alert engine's lifecycle, recording who."""
+    from listening.alerts import manage
+
+    try:
+        getattr(manage, action)(d.store(), alert_id, d.who())
+        st.toast(f"{action.capitalize()}d by {d.who()}")
+    except manage.AlertStateError as exc:
+        st.toast(str(exc))
+    alerts.clear()
+
+
+def label(a: dict) -> str:
+    return (f"{SEVERITY.get(a.get('severity'), a.get('severity'))} · {a['brand']} · "
+            f"{a.get('issue') or 'all mentions'} · {a['opened_at']:%d %b %H:%M} · {a['status']}")
+
+
+st.title("Alerts")
+window = d.window_picker("alerts")
+key = d.db_key()
+rows = alerts(key, window.since, window.until)
+by_status = {s: [a for a in rows if a.get("status") == s] for s in STATUSES}
+
+a, b, c = st.columns(3)
+a.metric("Open", len(by_status["open"]), help="Nobody has acknowledged these yet.")
+b.metric("Acknowledged", len(by_status["acknowledged"]))
+c.metric("Resolved in the window", len(by_status["resolved"]))
+
+if not rows:
+    st.info("No alerts. Rules run with `listening alerts` (or on schedule with `listening schedule`); "
+            "`listening alerts --backtest FROM TO` shows what they would have caught.")
+    st.stop()
+
+table = pd.DataFrame([{
+    "status": x["status"], "severity": SEVERITY.get(x.get("severity"), x.get("severity")), "brand": x["brand"],
+    "issue": x.get("issue") or "all mentions", "rule": x["rule"], "opened": x["opened_at"],
+    "observed": x.get("observed"), "expected": x.get("expected"), "department": x.get("department"),
+    "acknowledged by": x.get("acknowledged_by"), "resolved by": x.get("resolved_by"),
+} for x in rows])
+st.dataframe(table, hide_index=True, width="stretch", key="alerts_table", column_config={
+    "opened": st.column_config.DatetimeColumn("opened (UTC)", format="D MMM YYYY HH:mm"),
+    "expected": st.column_config.NumberColumn(format="%.1f")})
+
+by_id = {x["_id"]: x for x in rows}
+chosen = st.selectbox("Alert", list(by_id), key="alerts_pick", format_func=lambda i: label(by_id[i]))
+alert = d.store(key).alerts.get(chosen) or by_id[chosen]
+
+st.subheader(f"{alert['brand']} · {alert.get('issue') or 'all mentions'}")
+st.caption(f"Rule {alert['rule']}: {alert.get('observed', 0):.0f} mentions in {alert.get('window_hours', '?')} h "
+           f"against {alert.get('expected', 0):.1f} expected (score {alert.get('score') or 0:.1f}); "
+           f"department {alert.get('department') or '–'}.")
+left, right, state = st.columns([1, 1, 3])
+if alert["status"] == "open" and left.button("Acknowledge", type="primary", key="alerts_ack"):
+    act("acknowledge", chosen)
+    st.rerun()
+if alert["status"] in ("open", "acknowledged") and right.button("Resolve", key="alerts_resolve"):
+    act("resolve", chosen)
+    st.rerun()
+who_when = [f"{verb} by **{d.plain(alert.get(f'{field}_by'))}** at {alert[f'{field}_at']:%d %b %Y %H:%M} UTC"
+            for verb, field in (("Acknowledged", "acknowledged"), ("Resolved", "resolved"))
+            if alert.get(f"{field}_at")]
+state.markdown("  \n".join(who_when) or f"Status: **{alert['status']}**")
+
+hourly = counts(key, chosen)
+points = pd.DataFrame([{"time": p["at"], "expected": p["expected"], "observed": p["observed"]}
+                       for p in alert.get("history") or []])
+layers = [
+    alt.Chart(hourly).mark_bar(color="#999999", opacity=0.6).encode(
+        x=alt.X("hour:T", title=None), x2="time:T", y=alt.Y("mentions:Q", title="mentions"),
+        tooltip=[alt.Tooltip("hour:T", format="%d %b %H:%M"), "mentions:Q"]),
+    alt.Chart(hourly).mark_line(color="#222222", interpolate="step-after").encode(
+        x="time:T", y="observed:Q",
+        tooltip=["time:T", alt.Tooltip("observed:Q", title=f"observed ({alert.get('window_hours', '?')} h)")]),
+    alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
+]
+if not points.empty:
+    layers.append(alt.Chart(points).mark_point(color="#3182bd", shape="diamond", size=70, filled=True).encode(
+        x="time:T", y="expected:Q", tooltip=["time:T", alt.Tooltip("expected:Q", format=".1f"), "observed:Q"]))
+st.altair_chart(alt.layer(*layers).properties(height=240), width="stretch")
+st.caption(f"Grey: mentions per hour. Black: observed, the rule's {alert.get('window_hours', '?')} h window. "
+           "Blue diamonds: what the baseline expected each time the rule fired. Orange: when the alert opened.")
+if st.toggle("Show the rule's baseline band (recomputes the rule: slower on big stores)", key="alerts_band"):
+    series = band(key, chosen)
+    base = alt.Chart(series).encode(x=alt.X("time:T", title=None))
+    chart = alt.layer(
+        base.mark_area(opacity=0.3, color="#9ecae1").encode(y=alt.Y("low:Q", title="mentions in the window"),
+                                                            y2="high:Q"),
+        base.mark_line(color="#3182bd", strokeDash=[4, 3]).encode(y="expected:Q"),
+        base.mark_line(color="#222222").encode(y="observed:Q", tooltip=["time:T", "observed:Q",
+                                                                        alt.Tooltip("expected:Q", format=".1f")]),
+        alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
+    ).properties(height=240)
+    st.altair_chart(chart, width="stretch")
+    st.caption("Black: observed. Dashed: expected. Blue band: the baseline's spread up to where the rule fires.")
+
+st.markdown("**Evidence**")
+examples = evidence(key, chosen)
+if examples:
+    st.dataframe(pd.DataFrame([{"published": m["published_at"], "author": m.get("author") or "",
+                                "text": m.get("text") or "", "link": m.get("url")} for m in examples]),
+                 hide_index=True, width="stretch", key="alerts_evidence", column_config={
+                     "published": st.column_config.DatetimeColumn(format="D MMM HH:mm"),
+                     "text": st.column_config.TextColumn(width="large"),
+                     "link": st.column_config.LinkColumn(display_text="open")})
+else:
+    st.caption("No example mentions found in the alert's window.")
+
+st.markdown("**E-mails**")
+sent = emails(key, chosen)
+if sent:
+    st.dataframe(pd.DataFrame([{"subject": m.get("subject"), "to": ", ".join(m.get("to") or ()),
+                                "status": m.get("status"), "queued": m.get("created_at"),
+                                "sent": m.get("sent_at"), "attempts": m.get("attempts"),
+                                "error": m.get("last_error")} for m in sent]),
+                 hide_index=True, width="stretch", key="alerts_emails")
+else:
+    st.caption("No e-mail queued for this alert in the last 7 days (`listening outbox` sends queued mail).")
+if alert.get("events"):
+    with st.expander("History"):
+        st.dataframe(pd.DataFrame(alert["events"]), hide_index=True, width="stretch")

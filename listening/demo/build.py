@@ -1,0 +1,68 @@
+"""The shipped demo: the shared airline tweets, served as a social API and crawled like any source."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from listening.alerts import check
+from listening.config import Config, Source
+from listening.demo.feed import DEMO_SOURCE, serve_tweets
+from listening.demo.trends import collect_recorded
+from listening.ingest import crawl
+from listening.settings import settings
+from listening.store import Store
+
+SHARED = settings().shared_dir
+TWEETS = SHARED / "fixtures" / "twitter_us_airline_sentiment" / "Tweets.csv"
+REPLAY_HOURS = 72
+CASSETTES = SHARED / "fixtures" / "google_trends_pytrends_cassettes"
+
+
+def build(store: Store, config: Config, *, console: Console) -> dict[str, int]:
+    """Crawl the demo feed into the store; idempotent, so a second run adds nothing.
+
+    Starts the local feed (listening/demo_feed.py), runs the normal json_api spider on
+    the config's ``demo_tweets`` source (added when the config lacks it), stops the feed.
+    """
+    if not TWEETS.exists():
+        raise FileNotFoundError(f"demo data not found at {TWEETS}; set LISTENING_SHARED")
+    name = DEMO_SOURCE["name"]
+    if not any(s.name == name for s in config.sources):
+        config = config.model_copy(update={"sources": [*config.sources, Source.model_validate(DEMO_SOURCE)]})
+    server, url = serve_tweets(TWEETS)
+    try:
+        with console.status("Crawling the demo feed...") as status:
+            def progress(event: dict) -> None:
+                status.update(f"Crawling the demo feed: {event['pages']} pages, {event['items']:,} tweets")
+            [row] = crawl.run(store, config, [name], progress=progress, variables={"demo_feed": url},
+                              settings=crawl.LOCAL_SETTINGS)
+    finally:
+        server.shutdown()
+        server.server_close()
+    if row["status"] != "ok":
+        console.print(f"[yellow]demo crawl: {row['status']}: {row['error']}[/]")
+    summary = {k: row[k] for k in ("pages", *crawl.COUNT_KEYS)}
+    with console.status("Collecting the recorded Google Trends answers..."):
+        trends = collect_recorded(store, config, CASSETTES)
+    summary["search volume points"] = trends["points_new"] + trends["points_updated"] + trends["points_unchanged"]
+    summary["alerts"] = _replay_alert_rules(store, config, console)
+    store.daily.rebuild()
+    return summary
+
+
+def _replay_alert_rules(store: Store, config: Config, console: Console) -> int:
+    """Run the alert rules hour by hour over the demo's last three days, as the scheduler
+    would have when the tweets arrived (they are from 2015); return the alerts opened."""
+    span = store.mentions.time_span()
+    if span is None:
+        return 0
+    hours = [span[1] - timedelta(hours=h) for h in range(REPLAY_HOURS, -2, -1)]
+    with Progress(TextColumn("[bold]Alert rules, hour by hour"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as bar:
+        for at in bar.track(hours):
+            check(store, config, at=at)
+    return store.alerts.count()
+

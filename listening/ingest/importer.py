@@ -1,0 +1,132 @@
+"""Read mentions from CSV or JSONL files into the shared pipeline.
+
+A malformed row never stops the good ones: it is rejected with its line number and
+reason, and written to a rejects file so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from listening.config import ImportMapping
+from listening.ingest.pipeline import clean_text
+from listening.models import SURROGATE, RawMention
+from listening.timeparse import parse_time
+
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+@dataclass
+class Rejected:
+    """A row that could not become a mention, and why."""
+
+    line: int
+    reason: str
+    row: object
+
+    def as_json(self) -> str:
+        return json.dumps({"line": self.line, "reason": self.reason, "row": self.row},
+                          ensure_ascii=False, default=str)
+
+
+def read_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict | Rejected]]:
+    """(line number, row dict) for each record, or a Rejected for unreadable ones."""
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        yield from _read_jsonl(path, encoding)
+    else:
+        yield from _read_csv(path, encoding)
+
+
+def to_raw(row: dict, mapping: ImportMapping, source: str, line: int) -> RawMention | Rejected:
+    """Map one row's columns onto a RawMention, or say why it cannot be one."""
+    text = _get(row, mapping.text)
+    if not isinstance(text, str) or not clean_text(text):  # else the pipeline drops it, line unknown
+        return Rejected(line, f"empty or missing text column {mapping.text!r}", row)
+    for column in mapping.model_dump().values():
+        if isinstance(value := _get(row, column), str) and SURROGATE.search(value):
+            return Rejected(line, f"column {column!r} is not valid in the file's encoding", row)
+    published = _get(row, mapping.published_at)
+    if published not in (None, "") and (not isinstance(published, (str, int, float)) or parse_time(published) is None):
+        return Rejected(line, f"unreadable or out-of-range date {str(published)[:60]!r}", row)
+    labels = {name: str(value) for name, column in
+              (("sentiment", mapping.label_sentiment), ("issue", mapping.label_issue))
+              if column and (value := _get(row, column)) not in (None, "")}
+    external_id = _get(row, mapping.id)
+    return RawMention(
+        source=source, source_kind="import", text=text,
+        external_id=str(external_id) if external_id not in (None, "") else None,
+        url=_str(_get(row, mapping.url)), author=_str(_get(row, mapping.author)),
+        title=_str(_get(row, mapping.title)), lang=_str(_get(row, mapping.lang)),
+        published_at=published if published not in (None, "") else None,
+        labels={**labels, "by": source} if labels else {},
+    )
+
+
+def _read_csv(path: Path, encoding: str) -> Iterator[tuple[int, dict | Rejected]]:
+    with open(path, newline="", encoding=encoding, errors="surrogateescape") as handle:
+        reader = csv.DictReader(handle)
+        line = 2
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield line, Rejected(line, f"malformed CSV: {exc}", None)
+                line = reader.line_num + 1
+                continue
+            if None in row:
+                yield line, Rejected(line, f"{len(row[None])} more fields than the header", row)
+            elif any(value is None for value in row.values()):
+                yield line, Rejected(line, "fewer fields than the header", row)
+            else:
+                yield line, row
+            line = reader.line_num + 1
+
+
+def _read_jsonl(path: Path, encoding: str) -> Iterator[tuple[int, dict | Rejected]]:
+    with open(path, encoding=encoding, errors="surrogateescape") as handle:
+        for line, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
+                yield line, Rejected(line, f"not JSON: {exc}", text.rstrip("\r\n"))
+                continue
+            if isinstance(row, dict):
+                yield line, row
+            else:
+                yield line, Rejected(line, f"expected an object, got {type(row).__name__}", text.rstrip("\r\n"))
+
+
+def _get(row: dict, column: str | None) -> object:
+    return row.get(column) if column else None
+
+
+def _str(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def import_file(pipeline, path: Path, mapping: ImportMapping, *, source: str,
+                rejects_path: Path, encoding: str = "utf-8") -> int:
+    """Send every good row of ``path`` through ``pipeline``; write rejects; return their number."""
+    rejected = 0
+    # backslashreplace: a byte the input's encoding could not read is kept as a JSON \udcXX escape
+    with open(rejects_path, "w", encoding="utf-8", errors="backslashreplace") as rejects:
+        for line, row in read_rows(path, encoding):
+            item = row if isinstance(row, Rejected) else to_raw(row, mapping, source, line)
+            if isinstance(item, Rejected):
+                pipeline.reject()
+                rejects.write(item.as_json() + "\n")
+                rejected += 1
+            else:
+                pipeline.add(item)
+    pipeline.flush()
+    if not rejected:
+        rejects_path.unlink()
+    return rejected

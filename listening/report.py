@@ -1,0 +1,31 @@
+"""``listening report``: per brand, mentions, share of voice, sentiment and share of search,
+with the open alerts; the one document the CLI prints and scripts read (``--json``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from listening.alerts import as_json
+from listening.config import Config
+from listening.metrics.search import share_of_search
+from listening.metrics.voice import brand_summary
+from listening.store import Store
+
+__all__ = ["report"]
+
+
+def report(store: Store, config: Config, *, since: datetime | None = None,
+           until: datetime | None = None) -> dict:
+    """The ``listening report --json`` document (DESIGN.md's shape)."""
+    brands = brand_summary(store, config, since=since, until=until)
+    search = share_of_search(store, config, since=since, until=until)
+    for name, values in brands.items():
+        values["share_of_search"] = search.get(name)
+    return {
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "mentions": store.mentions.count_between(since, until),
+        "brands": brands,
+        "open_alerts": [as_json(a) for a in store.alerts.open_alerts()],
+    }

@@ -1,0 +1,266 @@
+"""Real crawls on 127.0.0.1 (tests/sites.py) through listening.ingest.crawl.run into a real store.
+
+One crawl of every source kind plus the fault endpoints, then the same crawl again: the
+second adds nothing. The crawls run once per module (each is a Scrapy child process).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from pymongo import MongoClient
+
+from harness.sites import Site
+from listening.config import parse_config
+from listening.ingest import crawl
+from listening.store import Store
+
+SETTINGS = {**crawl.LOCAL_SETTINGS, "DOWNLOAD_TIMEOUT": 3, "RETRY_TIMES": 1,
+            "DOWNLOAD_MAXSIZE": 1024 * 1024, "DOWNLOAD_WARNSIZE": 0}
+FEEDS = ["atom_mediarss_reddit_1.xml", "atom_example_reddit.xml", "rss_2.0_reddit.xml",
+         "rss_2.0_wirecutter.xml", "rss_2.0_cloudflare.xml", "atom_mediarss_youtube_1.xml"]
+LIFEHACKER_REPLIES = [  # (author, data-publishtime in ms) in page order
+    ("jnovo22", 1425913955940), ("patrickallan", 1425914092673), ("jnovo22", 1425916025643),
+    ("thegrayadder", 1425914763123), ("patrickallan", 1425915151767),
+    ("winfredarmandelafuentelati", 1425915223760), ("patrickallan", 1425915354678),
+    ("winfredarmandelafuentelati", 1425916018531), ("timgray", 1425916808063),
+    ("patrickallan", 1425917276269), ("timgray", 1425918339646), ("patrickallan", 1425919022284)]
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=timezone.utc)
+
+
+def site_config(base: str, *, slow: bool = True):
+    """Every kind of source on the local site; ``Everything`` matches all t_ sources."""
+    return parse_config({
+        "brands": [{"name": "Dell", "terms": ["Dell"]},
+                   {"name": "Everything", "query": "source:t_*"}],
+        "user_agent": "ListeningCentreTest/1.0 (+https://example.com/contact)",
+        "sources": [
+            {"name": "t_feeds", "kind": "feed", "urls": [f"{base}/feeds/{f}" for f in FEEDS]},
+            {"name": "t_search", "kind": "feed", "urls": [base + "/feeds/rss_2.0_reddit.xml?q={query}"]},
+            {"name": "t_hn", "kind": "json_api", "preset": "hackernews",
+             "urls": [f"{base}/api/hackernews?query=Dell&tags=(story,comment)&hitsPerPage=2"]},
+            {"name": "t_reddit", "kind": "json_api", "preset": "reddit",
+             "urls": [f"{base}/api/reddit?q=Dell&sort=new&limit=2"]},
+            {"name": "t_mastodon", "kind": "json_api", "preset": "mastodon",
+             "urls": [f"{base}/api/mastodon?limit=2"]},
+            {"name": "t_bluesky", "kind": "json_api", "preset": "bluesky",
+             "urls": [f"{base}/api/bluesky?q=Dell&sort=latest&limit=2"]},
+            {"name": "t_appstore", "kind": "json_api", "preset": "appstore",
+             "urls": [base + "/us/rss/customerreviews/page=1/id={app_id}/sortby=mostrecent/json"]},
+            {"name": "t_forum", "kind": "html", "urls": [f"{base}/forum/"], "timezone": "America/Los_Angeles",
+             "selectors": {
+                "links": "li.thread a::attr(href)", "next": "a.next::attr(href)", "item": "div.post",
+                "text": ".body ::text", "author": ".author::text", "time": "time::attr(datetime)",
+                "id": "@id"}},
+            {"name": "t_lifehacker", "kind": "html", "urls": [f"{base}/pages/lifehacker-post-comment-load/"],
+             "selectors": {"item": "article.reply", "text": ".reply-content ::text",
+                           "author": "@data-authorname", "id": "@data-id",
+                           "time": ".//*[@data-publishtime][1]/@data-publishtime"}},
+            {"name": "t_articles", "kind": "html",
+             "urls": [f"{base}/pages/{p}/" for p in ("engadget", "theverge", "medium-2")]},
+            {"name": "t_bad_feeds", "kind": "feed", "urls": [
+                f"{base}/fault/{f}" for f in ("500", "404", "slow" if slow else "404", "garbage",
+                                              "redirect-loop", "truncated.xml", "latin1.xml", "dates.xml")]},
+            {"name": "t_bad_json", "kind": "json_api", "preset": "hackernews",
+             "urls": [f"{base}/fault/bad.json", f"{base}/fault/wrong-shape.json"]},
+            {"name": "t_bad_html", "kind": "html", "urls": [
+                f"{base}/fault/oversized", f"{base}/fault/oversized-unannounced", f"{base}/fault/truncated.html",
+                f"{base}/private/page"]},
+            {"name": "t_bad_mapping", "kind": "json_api", "mapping": {"items": "data"},
+             "urls": [f"{base}/api/reddit"]},
+        ]})
+
+
+@pytest.fixture(scope="module")
+def crawled(mongo_uri):
+    """The site, the store, and the rows of two identical crawls."""
+    site = Site.start()
+    client = MongoClient(mongo_uri, tz_aware=True)
+    store = Store(client, f"test_crawl_{uuid.uuid4().hex[:8]}")
+    store.ensure_indexes()
+    config = site_config(site.url)
+    events: list[dict] = []
+    try:
+        first = crawl.run(store, config, settings=SETTINGS, progress=events.append,
+                          variables={"app_id": "1234"})
+        stored_after_first = store.mentions.count()
+        hits_after_first = dict(site.hits)
+        # the same sources, less the slow one (its timeouts are tested once)
+        second = crawl.run(store, site_config(site.url, slow=False), settings=SETTINGS, variables={"app_id": "1234"})
+        yield {"store": store, "site": site, "first": {r["source"]: r for r in first},
+               "second": {r["source"]: r for r in second}, "events": events,
+               "stored_after_first": stored_after_first, "hits_after_first": hits_after_first}
+    finally:
+        site.stop()
+        client.drop_database(store.db.name)
+        client.close()
+
+
+def mentions(store: Store, source: str) -> list[dict]:
+    return list(store.db["mentions"].find({"source": source}).sort([("published_at", -1), ("_id", 1)]))
+
+
+def test_every_good_source_is_stored_with_counts(crawled):
+    first = crawled["first"]
+    expected = {"t_feeds": 30, "t_hn": 3, "t_reddit": 3, "t_mastodon": 2, "t_bluesky": 3,
+                "t_appstore": 3, "t_forum": 6, "t_lifehacker": 12, "t_articles": 3}
+    for source, n in expected.items():
+        row = first[source]
+        assert (row["status"], row["items"], row["new"], row["rejected"]) == ("ok", n, n, 0), row
+        assert len(mentions(crawled["store"], source)) == n
+    assert first["t_forum"]["pages"] == 2 + 4  # two listing pages, four threads
+
+
+def test_query_templates_give_one_feed_per_brand_term(crawled):
+    hits = crawled["hits_after_first"]
+    assert hits["/feeds/rss_2.0_reddit.xml"] == 1 + 2  # t_feeds, then ?q=Dell and ?q=Everything (its name)
+    row = crawled["first"]["t_search"]
+    assert (row["pages"], row["items"], row["new"], row["duplicates"]) == (2, 2, 1, 1)
+    assert len(mentions(crawled["store"], "t_search")) == 1
+
+
+def test_feed_items_keep_authors_times_links_and_plain_text(crawled):
+    docs = {d["title"]: d for d in mentions(crawled["store"], "t_feeds")}
+    wirecutter = next(d for d in docs.values() if d["url"] and "nytimes.com/wirecutter" in d["url"])
+    assert wirecutter["author"] == "James Austin"
+    assert wirecutter["published_at"] == utc(2022, 9, 20, 11, 0, 17)
+    assert "<" not in wirecutter["text"] and "&amp;" not in wirecutter["text"]
+    cloudflare = next(d for d in docs.values() if d["author"] == "Luke Valenta")
+    assert cloudflare["published_at"] == utc(2021, 10, 14, 12, 59, 53)
+    homelab = [d for d in docs.values() if d["url"] and "/r/homelab/" in d["url"]]
+    assert len(homelab) == 25
+    assert all(d["author"].startswith("/u/") for d in homelab)
+    assert min(d["published_at"] for d in homelab) == utc(2023, 7, 23, 10, 4, 53)
+    assert max(d["published_at"] for d in homelab) == utc(2023, 7, 23, 17, 38, 30)
+    assert any("Dell" in d["brands"] for d in homelab)
+
+
+def test_lifehacker_replies_have_authors_and_epoch_ms_times(crawled):
+    docs = mentions(crawled["store"], "t_lifehacker")
+    got = sorted((d["author"], d["published_at"]) for d in docs)
+    want = sorted((a, datetime.fromtimestamp(ms / 1000, tz=timezone.utc)) for a, ms in LIFEHACKER_REPLIES)
+    assert got == want
+    first = next(d for d in docs if d["external_id"] == "1690284499")
+    assert first["text"].startswith("This is one of my hardest habits to break.")
+    assert not any(d["date_estimated"] for d in docs)
+
+
+def test_forum_posts_listing_detail_next(crawled):
+    docs = {d["author"]: d for d in mentions(crawled["store"], "t_forum")}
+    assert set(docs) == {"ana", "ben", "cy", "dee", "eve", "fay"} and len(mentions(crawled["store"], "t_forum")) == 6
+    assert docs["ana"]["published_at"] == utc(2015, 3, 9, 15, 0)
+    assert docs["ben"]["published_at"] == utc(2015, 3, 9, 15, 12)  # "3/09/15 8:12am" in the source's zone (PDT)
+    assert docs["cy"]["published_at"] == utc(2015, 3, 9, 15, 47, 5, 643000)  # epoch ms
+    assert docs["dee"]["published_at"] == utc(2015, 3, 10, 17, 30)
+    for missing_or_absurd in ("eve", "fay"):
+        assert docs[missing_or_absurd]["date_estimated"] is True
+    assert docs["ana"]["url"].endswith("/forum/thread/1#p1-1")
+    assert crawled["first"]["t_forum"]["undated"] == 1
+
+
+def test_articles_without_selectors_use_trafilatura(crawled):
+    docs = {d["author"]: d for d in mentions(crawled["store"], "t_articles")}
+    assert docs["Alex Heath"]["published_at"] == utc(2023, 6, 7, 20, 54, 26, 829000)
+    assert docs["Courtney Kirchoff"]["published_at"] == utc(2015, 2, 24, 19, 56, 33, 374000)
+    engadget = next(d for d in docs.values() if "Xbox" in d["title"])
+    assert engadget["published_at"] == utc(2017, 11, 3, 7, 1)
+    assert "Xbox One X" in engadget["text"] and len(engadget["text"]) > 5000
+
+
+def test_json_api_presets_map_ids_authors_times_urls(crawled):
+    store = crawled["store"]
+    hn = {d["external_id"]: d for d in mentions(store, "t_hn")}
+    assert set(hn) == {"40234567", "40234001", "40200123"}
+    assert hn["40234567"]["text"].startswith("I switched to Dell XPS last year & never looked back.")
+    assert hn["40234567"]["published_at"] == utc(2024, 5, 2, 14, 3, 11)
+    assert hn["40234567"]["url"] == "https://news.ycombinator.com/item?id=40234567"
+    reddit = {d["external_id"]: d for d in mentions(store, "t_reddit")}
+    assert set(reddit) == {"t3_1cib9x1", "t3_1cia2b0", "t3_1ci0001"}
+    assert reddit["t3_1cib9x1"]["author"] == "rackguy"
+    assert reddit["t3_1cib9x1"]["extra"] == {"subreddit": "homelab", "score": 12}
+    mastodon = {d["author"]: d for d in mentions(store, "t_mastodon")}
+    assert mastodon["alice"]["text"] == "New #Dell monitor arrived & it's lovely Second paragraph"
+    assert mastodon["bob@chaos.social"]["lang"] == "de"
+    bluesky = {d["author"]: d for d in mentions(store, "t_bluesky")}
+    assert bluesky["carol.bsky.social"]["url"] == "https://bsky.app/profile/carol.bsky.social/post/3kryxy2ab4c2x"
+    assert bluesky["carol.bsky.social"]["published_at"] == utc(2024, 5, 2, 10)
+    appstore = {d["external_id"]: d for d in mentions(store, "t_appstore")}
+    assert set(appstore) == {"10987654321", "10987650000", "10987600000"}
+    assert appstore["10987654321"]["published_at"] == utc(2024, 5, 2, 1, 22, 4)
+    assert appstore["10987654321"]["extra"]["rating"] == "1"
+
+
+def test_faults_are_recorded_per_source_and_the_rest_is_stored(crawled):
+    store, first = crawled["store"], crawled["first"]
+    bad_feeds = first["t_bad_feeds"]
+    run = store.runs.get(bad_feeds["run_id"])
+    assert run["status"] == "partial"
+    kinds = run["sources"]["t_bad_feeds"]["problem_counts"]
+    assert kinds["http_500"] == 1 and kinds["http_404"] == 1
+    assert kinds["timeout"] == 1 and kinds["redirect_loop"] == 1 and kinds["malformed_xml"] >= 1
+    assert kinds["bad_charset"] == 1
+    assert run["sources"]["t_bad_feeds"]["http_status"] == {"500": 1, "404": 1}
+    assert crawled["hits_after_first"]["/fault/500"] == 2  # one retry (RETRY_TIMES=1)
+    # the good entries of the truncated, latin-1 and dated feeds are still stored
+    docs = {d["external_id"]: d for d in mentions(store, "t_bad_feeds")}
+    assert {"d-1", "d-2", "d-3"} <= set(docs)
+    assert docs["d-1"]["date_estimated"] and docs["d-2"]["date_estimated"]
+    assert docs["d-3"]["published_at"] == utc(2022, 9, 20, 11, 0, 17)
+    assert bad_feeds["undated"] >= 1
+    json_kinds = run["sources"]["t_bad_json"]["problem_counts"]
+    assert json_kinds == {"bad_json": 1, "wrong_shape": 1}
+    html_kinds = run["sources"]["t_bad_html"]["problem_counts"]
+    assert html_kinds["too_large"] == 2 and html_kinds["robots_disallowed"] == 1
+    assert html_kinds["truncated_html"] == 1
+    assert run["sources"]["t_bad_mapping"]["status"] == "failed"
+    assert "config" in run["sources"]["t_bad_mapping"]["problem_counts"]
+
+
+def test_run_record_has_per_source_counts(crawled):
+    row = crawled["first"]["t_hn"]
+    run = crawled["store"].runs.get(row["run_id"])
+    assert run["job"] == "crawl" and run["finished_at"] is not None
+    detail = run["sources"]["t_hn"]
+    keys = ("fetched", "pages", "items", "matched", "new", "updated", "rejected", "http_errors")
+    assert {k: detail[k] for k in keys} == \
+        {"fetched": 2, "pages": 2, "items": 3, "matched": 3, "new": 3, "updated": 0, "rejected": 0, "http_errors": 0}
+    assert detail["duration_s"] > 0
+    assert run["counts"]["new"] == crawled["stored_after_first"]
+    assert any(e["source"] == "t_hn" and e["done"] for e in crawled["events"])
+
+
+def test_second_crawl_adds_nothing_and_fetches_only_what_changed(crawled):
+    store, second = crawled["store"], crawled["second"]
+    assert store.mentions.count() == crawled["stored_after_first"]
+    assert sum(r["new"] for r in second.values()) == 0
+    assert second["t_feeds"]["not_modified"] == len(FEEDS) and second["t_feeds"]["items"] == 0
+    assert second["t_lifehacker"]["not_modified"] == 1
+    for source in ("t_hn", "t_reddit", "t_bluesky", "t_appstore"):  # newest first: stop at known items
+        assert second[source]["pages"] == 1, second[source]
+    state = store.sources.get("t_hn")
+    assert list(state["cursors"].values())[0]["last_id"] == "40234567"
+    overview = {o["source"]: o for o in store.sources.overview()}
+    assert overview["t_hn"]["last_crawl"]["status"] == "ok" and overview["t_hn"]["last_ok_at"]
+    assert overview["t_hn"]["newest_item_at"] == utc(2024, 5, 2, 14, 3, 11)
+    assert overview["t_bad_mapping"]["last_crawl"]["status"] == "failed"
+    assert overview["t_bad_mapping"]["last_ok_at"] is None
+
+
+
+def test_a_crawl_that_cannot_run_is_a_failed_run_record(store):
+    config = parse_config({"brands": [{"name": "Dell"}],
+                           "sources": [{"name": "t_x", "kind": "feed", "urls": ["http://127.0.0.1:9/feed"]}]})
+    with pytest.raises(crawl.CrawlError, match="exited with code"):
+        crawl.run(store, config, settings={"LOG_LEVEL": "NO-SUCH-LEVEL"})
+    [run] = store.runs.recent("crawl")
+    assert run["status"] == "failed" and "exited with code" in run["error"]
+    assert store.sources.get("t_x")["cursors"] == {}
+    with pytest.raises(crawl.CrawlError, match="unknown source"):
+        crawl.run(store, config, ["t_y"])
+    with pytest.raises(crawl.CrawlError, match="names no contact"):
+        crawl.run(store, config.model_copy(update={"user_agent": "python-requests"}))

@@ -1,0 +1,101 @@
+"""``listening import`` end to end on the shared airline tweets, and on bad rows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from listening.ingest.importer import import_file
+from listening.ingest.pipeline import Pipeline
+from tests.conftest import TWEETS_CSV
+
+# 11,660 rows; 130 tweet ids appear twice (the last copy stands); 4 tweets name no airline.
+UNIQUE_TWEETS = 11_530
+NO_AIRLINE = 4
+
+
+@pytest.fixture(scope="module")
+def imported(mongo_uri, tmp_path_factory):
+    """The tweets imported once, then a second time, into one database for the module."""
+    from listening.config import PACKAGED_DEMO, load_config
+    from tests.conftest import fresh_store
+
+    config = load_config(PACKAGED_DEMO)
+    with fresh_store(mongo_uri) as store:
+        rejects = tmp_path_factory.mktemp("rejects") / "r.jsonl"
+        runs = []
+        for _ in range(2):
+            pipeline = Pipeline(store, config)
+            import_file(pipeline, TWEETS_CSV, config.import_mapping, source="tweets", rejects_path=rejects)
+            runs.append(pipeline.counts)
+        yield store, config, runs
+
+
+def test_every_unique_tweet_is_stored_once(imported):
+    store, _, (first, _) = imported
+    assert first.read == 11_660
+    assert first.rejected == 0
+    assert first.unmatched == NO_AIRLINE
+    assert first.new == UNIQUE_TWEETS - NO_AIRLINE
+    assert store.mentions.count() == UNIQUE_TWEETS - NO_AIRLINE
+
+
+def test_reimport_adds_nothing(imported):
+    store, _, (_, second) = imported
+    assert second.new == 0
+    assert second.updated == 0
+    assert store.mentions.count() == UNIQUE_TWEETS - NO_AIRLINE
+
+
+def test_timestamps_are_utc(imported):
+    store, _, _ = imported
+    first = store.mentions.collection.find_one({"external_id": "570306133677760513"})
+    # 2015-02-24 11:35:52 -0800
+    assert first["published_at"].isoformat() == "2015-02-24T19:35:52+00:00"
+    assert first["labels"]["sentiment"] == "neutral"
+    assert "&amp;" not in "".join(d["text"] for d in store.mentions.collection.find({}, {"text": 1}).limit(2000))
+
+
+def test_rollups_match_the_mentions(imported):
+    store, _, _ = imported
+    per_brand = {r["brand"]: r["count"] for r in store.mentions.totals(("brand",))}
+    for brand, count in per_brand.items():
+        assert count == store.mentions.collection.count_documents({"brands": brand})
+    before = sorted((r["brand"], r["count"]) for r in store.mentions.totals(("brand",)))
+    store.mentions.rebuild_stats()
+    assert sorted((r["brand"], r["count"]) for r in store.mentions.totals(("brand",))) == before
+
+
+def test_bad_rows_are_rejected_with_line_numbers_and_the_rest_stored(store, demo_config, tmp_path):
+    csv_file = tmp_path / "bad.csv"
+    csv_file.write_text(
+        "tweet_id,text,name,tweet_created\n"
+        "1,@united lost my bag,ann,2015-02-24 11:35:52 -0800\n"
+        "2,,bob,2015-02-24 11:35:52 -0800\n"
+        "3,@JetBlue thanks!,cy,not a date at all\n"
+        "4,\"@SouthwestAir multi\nline\",dee,2015-02-24 12:00:00 -0800\n"
+        "5,@united extra,eve,2015-02-24 12:00:00 -0800,surplus\n"
+        "6,@united fine again,fay,2015-02-24 13:00:00 -0800\n",
+        encoding="utf-8")
+    rejects = tmp_path / "rejects.jsonl"
+    pipeline = Pipeline(store, demo_config)
+    rejected = import_file(pipeline, csv_file, demo_config.import_mapping, source="t", rejects_path=rejects)
+    assert rejected == 3
+    lines = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [(r["line"], r["reason"].split()[0]) for r in lines] == [(3, "empty"), (4, "unreadable"), (7, "1")]
+    assert store.mentions.count() == 3
+
+
+def test_cli_exit_code_and_summary(store_env, tmp_path):
+    csv_file = tmp_path / "m.csv"
+    csv_file.write_text("text,when\n@united hello,2024-01-01T00:00:00Z\n,2024-01-01\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "listening", "import", str(csv_file), "--time-column", "when",
+         "--rejects", str(tmp_path / "rej.jsonl")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "1 rows rejected" in result.stderr
+    assert store_env.mentions.count() == 1

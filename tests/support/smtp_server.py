@@ -1,0 +1,39 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 for tests, keeping what it receives."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Iterator
+
+from aiosmtpd.controller import Controller
+
+from harness.ports import free_port  # noqa: F401 - tests import it from here too
+
+
+class Inbox:
+    """Messages received, parsed with the modern e-mail policy."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), msg))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for rcpts, m in self.messages if address in rcpts]
+
+
+@contextmanager
+def smtp_server(port: int | None = None) -> Iterator[tuple[Inbox, int]]:
+    """Run a server on ``port`` (a free one by default) for the block."""
+    inbox, port = Inbox(), port or free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
