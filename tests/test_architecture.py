@@ -60,3 +60,13 @@ def test_old_import_paths_work_for_one_release_with_a_warning(old, name):
     from listening.matching import BrandMatcher  # the third documented path is a package face now
 
     assert BrandMatcher is listening.BrandMatcher
+
+
+def test_no_import_circles_inside_a_stage():
+    """The layers rule out circles between stages; this rules them out inside one too."""
+    import grimp
+
+    graph = grimp.build_graph("listening", "crawlers", exclude_type_checking_imports=True)
+    circles = sorted({tuple(sorted((a, b))) for a in graph.modules for b in graph.find_modules_directly_imported_by(a)
+                      if b in graph.modules and graph.chain_exists(importer=b, imported=a)})
+    assert circles == []
