@@ -70,3 +70,9 @@ def test_no_import_circles_inside_a_stage():
     circles = sorted({tuple(sorted((a, b))) for a in graph.modules for b in graph.find_modules_directly_imported_by(a)
                       if b in graph.modules and graph.chain_exists(importer=b, imported=a)})
     assert circles == []
+
+
+def test_the_package_faces_type_check():
+    """mypy on the faces and the base modules (the files listed under [tool.mypy])."""
+    result = subprocess.run([str(BIN / "mypy")], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
