@@ -31,7 +31,7 @@ from listening.store.rollup_log import RollupLog
 ALL_ISSUES = "*"
 MAX_KNOWN_CELLS = 200_000  # ids of rollup cells written by this repo: a few MB at most
 _ROLLUP_FIELDS = {"brands": 1, "issues": 1, "sentiment.label": 1, "source": 1,
-                  "published_at": 1, "fingerprint": 1}
+                  "published_at": 1, "fingerprint": 1, "sources": 1}
 
 
 @dataclass
@@ -41,7 +41,7 @@ class WriteCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    duplicates: int = 0  # the same mention twice in one batch: the last one stands
+    duplicates: int = 0  # the same mention twice in one batch (the last one stands), or stored from another source
 
 
 def _hour(when: datetime) -> datetime:
@@ -110,20 +110,30 @@ class MentionRepo:
         unique = list({doc["_id"]: doc for doc in docs}.values())
         counts = WriteCounts(duplicates=len(docs) - len(unique))
         docs = unique
-        known = {d["_id"]: d for d in self.collection.find(
-            {"_id": {"$in": [doc["_id"] for doc in docs]}}, _ROLLUP_FIELDS)}
+        ids = [doc["_id"] for doc in docs] + [doc["legacy_id"] for doc in docs if doc.get("legacy_id")]
+        known = {d["_id"]: d for d in self.collection.find({"_id": {"$in": ids}}, _ROLLUP_FIELDS)}
         deltas: Counter = Counter()
         inserts, updates = [], []
         for doc in docs:
+            if doc["_id"] not in known and doc.get("legacy_id") in known:
+                doc["_id"] = doc["legacy_id"]  # stored before global ids: it keeps its id
             old = known.get(doc["_id"])
             if old is None:
                 inserts.append(InsertOne(doc))
                 counts.new += 1
+            elif old["source"] != doc["source"]:
+                # Another source's copy of a stored post: the first source keeps the
+                # content (no back and forth between two versions), this one is listed.
+                counts.duplicates += 1
+                if doc["source"] not in old.get("sources", [old["source"]]):
+                    updates.append(UpdateOne({"_id": doc["_id"]}, {"$addToSet": {
+                        "sources": {"$each": [old["source"], doc["source"]]}}}))
+                continue
             elif old.get("fingerprint") == doc.get("fingerprint"):
                 counts.unchanged += 1
                 continue
             else:
-                fields = {k: v for k, v in doc.items() if k not in ("_id", "first_collected_at")}
+                fields = {k: v for k, v in doc.items() if k not in ("_id", "first_collected_at", "sources")}
                 updates.append(UpdateOne({"_id": doc["_id"]}, {"$set": fields}))
                 counts.updated += 1
                 deltas.subtract(rollup_keys(old))
