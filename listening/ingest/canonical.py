@@ -20,7 +20,7 @@ HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
 HOST_ALIASES = {"old.reddit.com": "reddit.com", "new.reddit.com": "reddit.com",
                 "np.reddit.com": "reddit.com", "ud.reddit.com": "reddit.com"}
 _AMP_PATH = re.compile(r"/amp/?$|\.amp$|\.amp\.html$", re.I)
-URI_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+GLOBAL_ID = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|tag:|urn:)", re.I)
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -53,5 +53,6 @@ def in_page(page_url: str, element_id: str) -> str:
 
 
 def is_global_id(external_id: str) -> bool:
-    """A URI (``at://``, ``https://``, ``tag:``) names the item wherever it was read."""
-    return bool(URI_SCHEME.match(external_id)) and not external_id[:1].isdigit()
+    """A URI (``at://``, ``https://``, ``tag:``, ``urn:``) names the item wherever it was read;
+    ``t3_abc``, ``42`` or ``user:1`` only within its source."""
+    return bool(GLOBAL_ID.match(external_id))

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from listening.ingest.canonical import canonical_url, in_page
+from listening.ingest.canonical import canonical_url, in_page, is_global_id
 from listening.ingest.pipeline import Pipeline, clean_text, mention_id
 from listening.models import RawMention, Sentiment, Tags
 
@@ -55,6 +55,12 @@ def test_ids_are_stable_and_source_scoped():
 ])
 def test_canonical_urls(url, canonical):
     assert canonical_url(url) == canonical
+
+
+def test_global_ids_are_uris():
+    assert all(map(is_global_id, ["at://did:plc:x/app.bsky.feed.post/3l", "https://a.b/users/c/statuses/1",
+                                  "tag:blog.example.com,2024:post-1", "urn:uuid:1"]))
+    assert not any(map(is_global_id, ["t3_abc", "/t3_abc", "42", "user:1", "yt:video:abc"]))
 
 
 def feed_entry(link: str, guid: str, text: str = "@united lost my bag") -> RawMention:
