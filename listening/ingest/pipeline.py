@@ -87,6 +87,14 @@ def identity(raw: RawMention, text: str) -> tuple[str, str | None]:
     return stable_id("mention", key), key
 
 
+def legacy_id(raw: RawMention, text: str) -> str:
+    """The ``_id`` this item had before global ids: source-scoped, an html item by its bare element id."""
+    external_id = raw.external_id
+    if raw.source_kind == "html" and external_id and "#" in external_id:
+        external_id = external_id.partition("#")[2]
+    return mention_id(raw.source, external_id, raw.url, text)
+
+
 class Pipeline:
     """Buffers raw mentions and writes them in batches; counts everything it sees."""
 
@@ -213,7 +221,7 @@ class Pipeline:
         }
         if key is not None:
             doc["key"] = key  # the canonical URL or global id the _id hashes
-            doc["legacy_id"] = mention_id(raw.source, raw.external_id, raw.url, text)
+            doc["legacy_id"] = legacy_id(raw, text)
         if raw.labels:
             doc["labels"] = raw.labels
         if raw.extra:

@@ -173,3 +173,14 @@ def test_rollups_add_up_across_writers_that_do_not_know_each_others_cells(store,
     Pipeline(other, demo_config, tagger=FixedTagger("negative", ["delay"])).run(second)
     by_hour = sorted((c["hour"].hour, c["issue"], c["count"]) for c in store.mentions.stats.find())
     assert by_hour == [(10, "*", 3), (10, "delay", 3), (11, "*", 1), (11, "delay", 1)]
+
+
+def test_html_items_stored_before_page_scoped_ids_keep_their_ids(store, demo_config):
+    reply = html_post("https://forum.example/thread/1", "p1-2", alone=False)
+    old_id = mention_id("blog-html", "p1-2", reply.url, reply.text)  # format 1: the bare element id
+    store.mentions.collection.insert_one({
+        "_id": old_id, "source": "blog-html", "source_kind": "html", "external_id": "p1-2", "url": reply.url,
+        "text": reply.text, "brands": ["United"], "published_at": datetime(2024, 5, 1, 10, 15, tzinfo=timezone.utc)})
+    counts = Pipeline(store, demo_config).run([reply])
+    assert (counts.new, counts.updated, store.mentions.count()) == (0, 1, 1)
+    assert store.mentions.get(old_id)["key"] == "https://forum.example/thread/1#p1-2"
