@@ -108,18 +108,25 @@ class MentionRepo:
 
     def _upsert_batch(self, docs: list[dict]) -> WriteCounts:
         unique = list({doc["_id"]: doc for doc in docs}.values())
-        counts = WriteCounts(duplicates=len(docs) - len(unique))
-        docs = unique
-        ids = [doc["_id"] for doc in docs] + [doc["legacy_id"] for doc in docs if doc.get("legacy_id")]
+        ids = [doc["_id"] for doc in unique] + [doc["legacy_id"] for doc in unique if doc.get("legacy_id")]
         known = {d["_id"]: d for d in self.collection.find({"_id": {"$in": ids}}, _ROLLUP_FIELDS)}
+        counts = self._write_known(unique, known)
+        counts.duplicates += len(docs) - len(unique)
+        return counts
+
+    def _write_known(self, docs: list[dict], known: dict[str, dict]) -> WriteCounts:
+        """Write ``docs`` given the stored mentions ``known`` among them (which another
+        writer may have outdated since: its inserts win, ours count as duplicates)."""
+        counts = WriteCounts()
         deltas: Counter = Counter()
-        inserts, updates = [], []
+        inserts, updates, fresh = [], [], []
         for doc in docs:
             if doc["_id"] not in known and doc.get("legacy_id") in known:
                 doc["_id"] = doc["legacy_id"]  # stored before global ids: it keeps its id
             old = known.get(doc["_id"])
             if old is None:
                 inserts.append(InsertOne(doc))
+                fresh.append(doc)
                 counts.new += 1
             elif old["source"] != doc["source"]:
                 # Another source's copy of a stored post: the first source keeps the
@@ -138,19 +145,28 @@ class MentionRepo:
                 counts.updated += 1
                 deltas.subtract(rollup_keys(old))
             deltas.update(rollup_keys(doc))
-        self._write(inserts + updates)
+        late = [fresh[i] for i in self._write(inserts + updates) if i < len(inserts)]
+        for doc in late:  # another writer (this source or another) inserted it first: that one stands
+            deltas.subtract(rollup_keys(doc))
+            counts.new -= 1
+            counts.duplicates += 1
+        if late:
+            self._write([UpdateOne({"_id": d["_id"]}, {"$addToSet": {"sources": d["source"]}}) for d in late])
         self.apply_deltas(deltas)
         return counts
 
-    def _write(self, ops: list) -> None:
+    def _write(self, ops: list) -> list[int]:
+        """Write ``ops``; the indexes of those refused as duplicate keys."""
         if not ops:
-            return
+            return []
         try:
             self.collection.bulk_write(ops, ordered=False)
         except BulkWriteError as exc:
-            # A concurrent writer inserted the same mention first: that one stands.
-            if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
+            errors = exc.details.get("writeErrors", [])
+            if any(err.get("code") != 11000 for err in errors):
                 raise
+            return [err["index"] for err in errors]
+        return []
 
     @contextmanager
     def claim(self, published: Iterable[datetime]) -> Iterator[None]:

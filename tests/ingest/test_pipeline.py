@@ -184,3 +184,23 @@ def test_html_items_stored_before_page_scoped_ids_keep_their_ids(store, demo_con
     counts = Pipeline(store, demo_config).run([reply])
     assert (counts.new, counts.updated, store.mentions.count()) == (0, 1, 1)
     assert store.mentions.get(old_id)["key"] == "https://forum.example/thread/1#p1-2"
+
+
+def test_a_post_two_writers_insert_at_once_is_counted_once(store, demo_config):
+    """Two sources' pipelines write the same new post in the same moment (both looked it up
+    before either inserted): the second insert is refused, and its rollups are taken back."""
+    from listening.ingest.pipeline import identity
+
+    page = "https://blog.example.com/post-1/"
+    winner = Pipeline(store, demo_config)
+    winner.run([html_post(page, "post-1")])
+    loser = Pipeline(store, demo_config)
+    entry = feed_entry(page, "guid-1")
+    doc = loser._normalise(entry)
+    assert doc["_id"] == identity(entry, entry.text)[0]
+    doc.update(brands=["United"], matched_terms={"United": ["@united"]}, sentiment={"label": "neutral", "compound": 0.0},
+               issues=[], intent=[], fingerprint="x")
+    written = store.mentions._write_known([doc], known={})  # it looked before the winner's insert landed
+    assert (written.new, written.duplicates) == (0, 1)
+    assert [c["count"] for c in store.mentions.stats.find({"issue": "*"})] == [1]
+    assert store.mentions.collection.find_one()["sources"] == ["blog-html", "blog-feed"]
