@@ -1,7 +1,8 @@
 """feed: RSS and Atom (news search feeds, subreddit and search feeds) parsed with feedparser.
 
 One config line per feed; ``{query}`` in a URL makes one feed per brand term. Entries
-keep their author, time, link and HTML-stripped text. A feed that does not parse at all
+keep their author, time, link and HTML-stripped text; Reddit and Google News entries
+get their service's rules (``crawlers.flavours``: title + body, no boilerplate). A feed that does not parse at all
 is recorded as ``malformed_xml``; one that parses with complaints keeps its entries.
 """
 
@@ -13,6 +14,7 @@ from typing import Any, Iterator
 import feedparser
 from feedparser.mixin import _FeedParserMixin
 
+from crawlers.flavours import feed_flavour, google_news_title, reddit_author, reddit_text
 from crawlers.spiders.base import SourceSpider, absolute_url
 from crawlers.text import strip_html
 from listening.models import RawMention
@@ -53,6 +55,20 @@ def entry_text(entry: Any) -> str:
     return strip_html(entry.get("summary") or "") or strip_html(entry.get("title") or "")
 
 
+def as_written(entry: Any) -> dict[str, str | None]:
+    """The entry's text, title and author as its author wrote them (``crawlers.flavours``)."""
+    title = strip_html(entry.get("title") or "").strip() or None
+    author = (entry.get("author") or "").strip() or None
+    flavour = feed_flavour(entry)
+    if flavour == "reddit":
+        return {"text": reddit_text(title or "", entry_text(entry)), "title": title, "author": reddit_author(author)}
+    if flavour == "google_news":
+        publisher = ((entry.get("source") or {}).get("title") or "").strip() or None
+        headline = google_news_title(title or "", publisher) or None
+        return {"text": headline or "", "title": headline, "author": publisher or author}
+    return {"text": entry_text(entry), "title": title, "author": author}
+
+
 class FeedSpider(SourceSpider):
     """Reads RSS/Atom feeds; follows an Atom ``rel="next"`` link up to ``max_pages``."""
 
@@ -86,16 +102,12 @@ class FeedSpider(SourceSpider):
             when = parse_time(published)
             if watermark and when and when < watermark:
                 continue
-            text = entry_text(entry)
             if when is None:
                 self.report.undated += 1
             link = entry.get("link")
             item = RawMention(
-                source=self.source.name, source_kind="feed", text=text,
-                external_id=entry.get("id") or link, url=absolute_url(response, link),
-                author=(entry.get("author") or "").strip() or None,
-                title=strip_html(entry.get("title") or "") or None,
-                published_at=published, lang=lang)
+                source=self.source.name, source_kind="feed", external_id=entry.get("id") or link,
+                url=absolute_url(response, link), published_at=published, lang=lang, **as_written(entry))
             self.report.saw(start, when, item.external_id)
             self.report.items += 1
             yield item

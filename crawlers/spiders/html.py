@@ -15,12 +15,14 @@ and kin), else trafilatura's guess. robots.txt is obeyed (``custom_settings``).
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any, Iterator
 
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
 from crawlers.spiders.base import SourceSpider, absolute_url
+from listening.ingest.canonical import in_page
 from listening.models import RawMention
 
 TIME_META = (
@@ -30,9 +32,17 @@ TIME_META = (
     'meta[itemprop="datePublished"]::attr(content)',
     'meta[name="date"]::attr(content)',
 )
+BYLINE_LABEL = re.compile(r"^\s*(?:(?:posted|written|published)(?:\s+(?:on|by|at|in))?|by|on|author)\b[\s:]*",
+                          re.I)
 TITLE_META = ('meta[property="og:title"]::attr(content)', 'meta[name="twitter:title"]::attr(content)')
 AUTHOR_META = ('meta[name="author"]::attr(content)', 'meta[name="parsely-author"]::attr(content)',
                'meta[property="author"]::attr(content)')
+
+
+def byline(author: str | None) -> str | None:
+    """trafilatura's author guess without a "Posted on"/"By" label; None when only the label was found."""
+    name = BYLINE_LABEL.sub("", author or "").strip(" ,;:|-")
+    return name if name and not BYLINE_LABEL.fullmatch(name) else None
 
 
 def select(node: Selector | SelectorList, expr: str) -> SelectorList:
@@ -103,6 +113,9 @@ class HtmlSpider(SourceSpider):
         nodes = select(response, sel["item"])
         if not nodes:  # a changed layout, or a page garbled by a wrong charset
             self.report.problem("no_items", response.url, f"item selector {sel['item']!r} matched nothing")
+        # The only item on a page (a blog post's page) is that page's post: it takes the page's
+        # URL, so a feed linking to the page finds the same mention. Several items (replies, a
+        # thread) are each their element on the page.
         for node in nodes:
             text = text_of(node, sel.get("text") or ".//text()")
             if not text:
@@ -115,9 +128,11 @@ class HtmlSpider(SourceSpider):
             if not item_id:
                 material = f"{response.url}|{author}|{text_of(node, sel.get('time'))}|{text[:500]}"
                 item_id = hashlib.sha1(material.encode()).hexdigest()[:16]
+            if not (url := absolute_url(response, url)):
+                url = response.url if len(nodes) == 1 else f"{response.url}#{item_id}"
             yield RawMention(
                 source=self.source.name, source_kind="html", text=text,
-                external_id=item_id, url=absolute_url(response, url) or f"{response.url}#{item_id}",
+                external_id=in_page(response.url, item_id), url=url,
                 author=author, title=page_title, published_at=when)
 
     def article(self, response) -> RawMention | None:
@@ -129,7 +144,7 @@ class HtmlSpider(SourceSpider):
             self.report.problem("no_article", response.url, "trafilatura found no main text")
             return None
         when = self.local_time(next((v for expr in TIME_META if (v := response.css(expr).get())), None) or doc.date)
-        author = next((v for expr in AUTHOR_META if (v := response.css(expr).get())), None) or doc.author
+        author = next((v for expr in AUTHOR_META if (v := response.css(expr).get())), None) or byline(doc.author)
         title = next((v for expr in TITLE_META if (v := response.css(expr).get())), None) or doc.title
         return RawMention(
             source=self.source.name, source_kind="html", text=doc.text, external_id=None,

@@ -8,10 +8,14 @@ Mapping keys (JMESPath unless noted; ``listening/presets/*.yaml`` has worked exa
   ``labels`` / ``extra`` (name -> expression); ``html`` (bool): text is HTML.
 - paging: ``next`` (a cursor, or a URL when ``next_param`` is unset) and ``next_param``;
   or page numbers with ``page_param``, ``first_page`` and an optional ``more`` test.
+- ``text_from``: a service whose text rules JMESPath cannot say (``bluesky``: full link
+  URIs, embed text; ``crawlers.flavours``), used instead of ``text`` when it gives text;
+- ``hints_from``: facts the request URL carries (``appstore``: storefront and its
+  language, ``extra.lang_hint``, used when language detection finds none);
 - ``since_param``: sends the last seen id on a re-run (Mastodon ``since_id``);
   ``newest_first`` (default true): paging stops at items an earlier crawl collected.
 
-JMESPath gets one extra function, ``split(string, separator)``.
+JMESPath gets two extra functions, ``split(string, separator)`` and ``replace(string, old, new)``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import jmespath
 from jmespath import functions
 
+from crawlers import flavours
 from crawlers.items import Rejected
 from crawlers.presets import load_preset
 from crawlers.spiders.base import SourceSpider, absolute_url
@@ -40,6 +45,10 @@ class _Functions(functions.Functions):
     @functions.signature({"types": ["string"]}, {"types": ["string"]})
     def _func_split(self, value: str, separator: str) -> list[str]:
         return value.split(separator)
+
+    @functions.signature({"types": ["string"]}, {"types": ["string"]}, {"types": ["string"]})
+    def _func_replace(self, value: str, old: str, new: str) -> str:
+        return value.replace(old, new)
 
 
 _OPTIONS = jmespath.Options(custom_functions=_Functions())
@@ -75,6 +84,12 @@ class Mapping:
         self.labels = {k: compile_expression(v) for k, v in (spec.get("labels") or {}).items()}
         self.extra = {k: compile_expression(v) for k, v in (spec.get("extra") or {}).items()}
         self.html = bool(spec.get("html"))
+        if spec.get("text_from") and spec["text_from"] not in flavours.TEXT:
+            raise ValueError(f"unknown text_from {spec['text_from']!r}; known: {', '.join(flavours.TEXT)}")
+        self.text_from = flavours.TEXT.get(spec.get("text_from"))
+        if spec.get("hints_from") and spec["hints_from"] not in flavours.HINTS:
+            raise ValueError(f"unknown hints_from {spec['hints_from']!r}; known: {', '.join(flavours.HINTS)}")
+        self.hints_from = flavours.HINTS.get(spec.get("hints_from"))
         self.next_param = spec.get("next_param")
         self.page_param = spec.get("page_param")
         self.first_page = int(spec.get("first_page", 1))
@@ -188,9 +203,13 @@ class JsonApiSpider(SourceSpider):
         if not isinstance(text, str) or not text.strip():
             self.report.problem("bad_item", response.url, f"no text at {m.spec['text']!r}")
             return Rejected(self.source.name, "no text", response.url)
+        if m.text_from:
+            text = m.text_from(entry) or text
         url = _str(m.get("url", entry))
         labels = {k: _str(v) for k, e in m.labels.items() if (v := e.search(entry, options=_OPTIONS)) not in (None, "")}
         extra = {k: v for k, e in m.extra.items() if (v := e.search(entry, options=_OPTIONS)) is not None}
+        if m.hints_from:
+            extra.update(m.hints_from(response.url))
         time = self.local_time(m.get("time", entry))
         return RawMention(
             source=self.source.name, source_kind="json_api",

@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable
 
 from listening.config import Config
+from listening.ids import stable_id
+from listening.ingest.canonical import canonical_url, is_global_id
 from listening.matching import BrandMatcher, effective_brands
 from listening.models import RawMention, without_surrogates
 from listening.store import Store
@@ -57,10 +59,40 @@ def clean_text(text: str) -> str:
     return _SPACE.sub(" ", text).strip()[:MAX_TEXT_CHARS]
 
 
+PAGE_KINDS = ("feed", "html")  # their URL is the post's own page (or a part of one, after "#")
+
+
 def mention_id(source: str, external_id: str | None, url: str | None, text: str) -> str:
-    """Stable across re-collection: the source's own id, else the URL, else the text."""
+    """The source-scoped id (format 1, and still the id of items without a global identity):
+    the source's own id, else the URL, else the text."""
     key = external_id or (url and url.split("#")[0]) or text
     return hashlib.sha1(f"{source}\x00{key}".encode()).hexdigest()[:24]
+
+
+def identity(raw: RawMention, text: str) -> tuple[str, str | None]:
+    """(``_id``, its global key or None): one mention per real post, whatever source read it.
+
+    In order: a feed entry's or a page's own URL, canonical (``canonical.canonical_url``);
+    a global id (a URI: Mastodon's and Bluesky's ``uri``, a page-scoped element id); else
+    the source-scoped ``mention_id``, as before.
+    """
+    key = None
+    if raw.url and raw.source_kind in PAGE_KINDS and "#" not in raw.url:
+        key = canonical_url(raw.url)
+    if key is None and raw.external_id and is_global_id(raw.external_id):
+        page, _, element = raw.external_id.partition("#")
+        key = (canonical_url(page) or page) + (f"#{element}" if element else "")
+    if key is None:
+        return mention_id(raw.source, raw.external_id, raw.url, text), None
+    return stable_id("mention", key), key
+
+
+def legacy_id(raw: RawMention, text: str) -> str:
+    """The ``_id`` this item had before global ids: source-scoped, an html item by its bare element id."""
+    external_id = raw.external_id
+    if raw.source_kind == "html" and external_id and "#" in external_id:
+        external_id = external_id.partition("#")[2]
+    return mention_id(raw.source, external_id, raw.url, text)
 
 
 class Pipeline:
@@ -142,7 +174,7 @@ class Pipeline:
             doc["sentiment"] = tags.sentiment.model_dump()
             doc["issues"] = tags.issues
             doc["intent"] = tags.intent
-            doc["lang"] = doc["lang"] or tags.lang
+            doc["lang"] = doc["lang"] or tags.lang or (doc.get("extra") or {}).get("lang_hint")
             doc["fingerprint"] = fingerprint(doc)
         self._wait()
         self._pending = self._writer.submit(self._write, batch)
@@ -169,9 +201,11 @@ class Pipeline:
             return None
         now = datetime.now(timezone.utc)
         published = parse_time(raw.published_at, now=now)
+        _id, key = identity(raw, text)
         doc = {
-            "_id": mention_id(raw.source, raw.external_id, raw.url, text),
+            "_id": _id,
             "source": raw.source,
+            "sources": [raw.source],
             "source_kind": raw.source_kind,
             "external_id": raw.external_id,
             "url": raw.url,
@@ -185,6 +219,9 @@ class Pipeline:
             "lang": raw.lang,
             "run_id": self.run_id,
         }
+        if key is not None:
+            doc["key"] = key  # the canonical URL or global id the _id hashes
+            doc["legacy_id"] = legacy_id(raw, text)
         if raw.labels:
             doc["labels"] = raw.labels
         if raw.extra:

@@ -31,7 +31,7 @@ from listening.store.rollup_log import RollupLog
 ALL_ISSUES = "*"
 MAX_KNOWN_CELLS = 200_000  # ids of rollup cells written by this repo: a few MB at most
 _ROLLUP_FIELDS = {"brands": 1, "issues": 1, "sentiment.label": 1, "source": 1,
-                  "published_at": 1, "fingerprint": 1}
+                  "published_at": 1, "fingerprint": 1, "sources": 1}
 
 
 @dataclass
@@ -41,7 +41,7 @@ class WriteCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    duplicates: int = 0  # the same mention twice in one batch: the last one stands
+    duplicates: int = 0  # the same mention twice in one batch (the last one stands), or stored from another source
 
 
 def _hour(when: datetime) -> datetime:
@@ -115,39 +115,65 @@ class MentionRepo:
 
     def _upsert_batch(self, docs: list[dict]) -> WriteCounts:
         unique = list({doc["_id"]: doc for doc in docs}.values())
-        counts = WriteCounts(duplicates=len(docs) - len(unique))
-        docs = unique
-        known = {d["_id"]: d for d in self.collection.find(
-            {"_id": {"$in": [doc["_id"] for doc in docs]}}, _ROLLUP_FIELDS)}
+        ids = [doc["_id"] for doc in unique] + [doc["legacy_id"] for doc in unique if doc.get("legacy_id")]
+        known = {d["_id"]: d for d in self.collection.find({"_id": {"$in": ids}}, _ROLLUP_FIELDS)}
+        counts = self._write_known(unique, known)
+        counts.duplicates += len(docs) - len(unique)
+        return counts
+
+    def _write_known(self, docs: list[dict], known: dict[str, dict]) -> WriteCounts:
+        """Write ``docs`` given the stored mentions ``known`` among them (which another
+        writer may have outdated since: its inserts win, ours count as duplicates)."""
+        counts = WriteCounts()
         deltas: Counter = Counter()
-        inserts, updates = [], []
+        inserts, updates, fresh = [], [], []
         for doc in docs:
+            if doc["_id"] not in known and doc.get("legacy_id") in known:
+                doc["_id"] = doc["legacy_id"]  # stored before global ids: it keeps its id
             old = known.get(doc["_id"])
             if old is None:
                 inserts.append(InsertOne(doc))
+                fresh.append(doc)
                 counts.new += 1
+            elif old["source"] != doc["source"]:
+                # Another source's copy of a stored post: the first source keeps the
+                # content (no back and forth between two versions), this one is listed.
+                counts.duplicates += 1
+                if doc["source"] not in old.get("sources", [old["source"]]):
+                    updates.append(UpdateOne({"_id": doc["_id"]}, {"$addToSet": {
+                        "sources": {"$each": [old["source"], doc["source"]]}}}))
+                continue
             elif old.get("fingerprint") == doc.get("fingerprint"):
                 counts.unchanged += 1
                 continue
             else:
-                fields = {k: v for k, v in doc.items() if k not in ("_id", "first_collected_at")}
+                fields = {k: v for k, v in doc.items() if k not in ("_id", "first_collected_at", "sources")}
                 updates.append(UpdateOne({"_id": doc["_id"]}, {"$set": fields}))
                 counts.updated += 1
                 deltas.subtract(rollup_keys(old))
             deltas.update(rollup_keys(doc))
-        self._write(inserts + updates)
+        late = [fresh[i] for i in self._write(inserts + updates) if i < len(inserts)]
+        for doc in late:  # another writer (this source or another) inserted it first: that one stands
+            deltas.subtract(rollup_keys(doc))
+            counts.new -= 1
+            counts.duplicates += 1
+        if late:
+            self._write([UpdateOne({"_id": d["_id"]}, {"$addToSet": {"sources": d["source"]}}) for d in late])
         self.apply_deltas(deltas)
         return counts
 
-    def _write(self, ops: list) -> None:
+    def _write(self, ops: list) -> list[int]:
+        """Write ``ops``; the indexes of those refused as duplicate keys."""
         if not ops:
-            return
+            return []
         try:
             self.collection.bulk_write(ops, ordered=False)
         except BulkWriteError as exc:
-            # A concurrent writer inserted the same mention first: that one stands.
-            if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
+            errors = exc.details.get("writeErrors", [])
+            if any(err.get("code") != 11000 for err in errors):
                 raise
+            return [err["index"] for err in errors]
+        return []
 
     @contextmanager
     def claim(self, published: Iterable[datetime]) -> Iterator[None]:

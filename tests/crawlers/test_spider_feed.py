@@ -24,9 +24,9 @@ def crawl(body: bytes, url: str = "http://feeds.test/f.xml", state: dict | None 
 
 
 @pytest.mark.parametrize("name,count,author,published,title_start", [
-    ("atom_mediarss_reddit_1.xml", 25, "/u/", None, None),
-    ("atom_example_reddit.xml", 1, "/u/llogiq", datetime(2020, 5, 18, 5, 44, 47), None),
-    ("rss_2.0_reddit.xml", 1, "/u/kevincox_ca", datetime(2021, 11, 2, 0, 46, 8), None),
+    ("atom_mediarss_reddit_1.xml", 25, "", None, None),  # Reddit's /u/ prefix is dropped (crawlers.flavours)
+    ("atom_example_reddit.xml", 1, "llogiq", datetime(2020, 5, 18, 5, 44, 47), None),
+    ("rss_2.0_reddit.xml", 1, "kevincox_ca", datetime(2021, 11, 2, 0, 46, 8), None),
     ("rss_2.0_wirecutter.xml", 1, "James Austin", datetime(2022, 9, 20, 11, 0, 17), None),
     ("rss_2.0_cloudflare.xml", 1, "Luke Valenta", datetime(2021, 10, 14, 12, 59, 53),
      "Privacy-Preserving Compromised Credential Checking"),
@@ -37,6 +37,7 @@ def test_real_feeds(name, count, author, published, title_start):
     assert len(items) == count and spider.report.items == count and not spider.report.problems
     for item in items:
         assert item.author.startswith(author) and item.author == item.author.strip()
+        assert item.author and not item.author.startswith("/u/")
         assert item.url.startswith("http") and item.external_id
         assert "<" not in item.text and item.text.strip()
     if published:

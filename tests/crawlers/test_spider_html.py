@@ -38,7 +38,9 @@ def test_lifehacker_thread_gives_twelve_replies_with_authors_and_ms_times():
     assert times[0] == datetime(2015, 3, 9, 15, 12, 35, 940000, tzinfo=timezone.utc)
     assert min(times) > datetime(2015, 3, 9, 15, 0, tzinfo=timezone.utc)
     assert max(times) == datetime(2015, 3, 9, 16, 37, 2, 284000, tzinfo=timezone.utc)
-    assert items[0].external_id == "1690284499"
+    # Element ids are scoped by their page (two sites' "post-1" stay apart); a reply is its
+    # element on the page, never the page itself.
+    assert items[0].external_id == "https://pages.test/lifehacker-post-comment-load#1690284499"
     assert items[0].url == "http://pages.test/lifehacker-post-comment-load/#1690284499"
     assert items[0].title.startswith("How to Program Your Mind")
     assert all("<" not in i.text for i in items)

@@ -49,7 +49,8 @@ PRESET_CASES = [  # preset, sample, request URL, ids, next URL
     ("reddit", "reddit.t3_1cia2b0.json", "https://www.reddit.com/search.json?q=Dell&after=t3_1cia2b0",
      ["t3_1ci0001"], None),
     ("mastodon", "mastodon.json", "https://mastodon.social/api/v1/timelines/tag/dell?limit=2",
-     ["112372801111111111", "112372700000000000"],
+     ["https://mastodon.social/users/alice/statuses/112372801111111111",
+      "https://chaos.social/users/bob/statuses/112372700000000000"],
      "https://mastodon.social/api/v1/timelines/tag/dell?limit=2&max_id=112372700000000000"),
     ("mastodon", "mastodon.112372700000000000.json",
      "https://mastodon.social/api/v1/timelines/tag/dell?max_id=112372700000000000", [], None),
@@ -121,7 +122,8 @@ def start_requests(s: JsonApiSpider) -> list[Request]:
 
 def test_since_param_goes_on_the_first_request():
     state = {"cursors": {"https://m/tag?limit=2": {"last_time": "2024-05-02T12:00:00+00:00", "last_id": "42"}}}
-    s = spider("mastodon", state=state, urls=["https://m/tag?limit=2"])
+    s = spider(mapping={"items": "@", "text": "content", "id": "id", "since_param": "since_id"}, state=state,
+               urls=["https://m/tag?limit=2"])
     [request] = start_requests(s)
     assert request.url == "https://m/tag?limit=2&since_id=42" and request.meta["start"] == "https://m/tag?limit=2"
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
+from listening.ingest.canonical import canonical_url, in_page, is_global_id
 from listening.ingest.pipeline import Pipeline, clean_text, mention_id
 from listening.models import RawMention, Sentiment, Tags
 
@@ -38,6 +41,86 @@ def test_ids_are_stable_and_source_scoped():
     assert mention_id("s", "42", None, "x") == mention_id("s", "42", "http://u", "y")
     assert mention_id("s", "42", None, "x") != mention_id("t", "42", None, "x")
     assert mention_id("s", None, "http://u/a#frag", "x") == mention_id("s", None, "http://u/a", "z")
+
+
+@pytest.mark.parametrize("url,canonical", [
+    ("HTTP://www.Example.com:80/a/b/?utm_source=rss&utm_medium=x&b=2&a=1#post-3", "https://example.com/a/b?a=1&b=2"),
+    ("https://m.example.com/news/story/amp/", "https://example.com/news/story"),
+    ("https://amp.example.com/story.amp?amp=1&fbclid=abc", "https://example.com/story"),
+    ("https://example.com:8443/", "https://example.com:8443"),
+    ("https://ud.reddit.com/r/homelab/comments/157kyrd/any_reason/", "https://reddit.com/r/homelab/comments/157kyrd/any_reason"),
+    ("https://news.ycombinator.com/item?id=15353312", "https://news.ycombinator.com/item?id=15353312"),
+    ("https://www.reddit.com/r/x/comments/3gpbiu/t/?ref=search_posts", "https://reddit.com/r/x/comments/3gpbiu/t"),
+    ("mailto:a@b.c", None), ("http://[::1", None), ("", None),
+])
+def test_canonical_urls(url, canonical):
+    assert canonical_url(url) == canonical
+
+
+def test_global_ids_are_uris():
+    assert all(map(is_global_id, ["at://did:plc:x/app.bsky.feed.post/3l", "https://a.b/users/c/statuses/1",
+                                  "tag:blog.example.com,2024:post-1", "urn:uuid:1"]))
+    assert not any(map(is_global_id, ["t3_abc", "/t3_abc", "42", "user:1", "yt:video:abc"]))
+
+
+def feed_entry(link: str, guid: str, text: str = "@united lost my bag") -> RawMention:
+    return RawMention(source="blog-feed", source_kind="feed", text=text, external_id=guid, url=link,
+                      published_at="2024-05-01T10:15:00Z")
+
+
+def html_post(page: str, element: str, text: str = "@united lost my bag", *, alone: bool = True) -> RawMention:
+    """As the html spider gives an item: its page-scoped id, the page as URL when it is the page's only item."""
+    return RawMention(source="blog-html", source_kind="html", text=text, external_id=in_page(page, element),
+                      url=page if alone else f"{page}#{element}", published_at="2024-05-01T10:15:00Z")
+
+
+def test_one_post_seen_by_a_feed_and_a_page_is_one_mention_listing_both(store, demo_config):
+    posts = [f"https://blog.example.com/2024/05/post-{n}/" for n in range(1, 4)]
+    html = Pipeline(store, demo_config).run([html_post(p, f"post-{n}") for n, p in enumerate(posts, 1)])
+    feed = Pipeline(store, demo_config).run(
+        [feed_entry(f"http://www.blog.example.com/2024/05/post-{n}?utm_source=rss", f"https://blog.example.com/?p={n}")
+         for n in range(1, 4)])
+    assert (html.new, feed.new, feed.duplicates) == (3, 0, 3)
+    assert store.mentions.count() == 3
+    assert {tuple(d["sources"]) for d in store.mentions.collection.find()} == {("blog-html", "blog-feed")}
+    assert {d["source"] for d in store.mentions.collection.find()} == {"blog-html"}  # first source owns the text
+    assert stats(store)[0][3] == 3  # rollups count each post once
+    again = Pipeline(store, demo_config).run([feed_entry(posts[0], "https://blog.example.com/?p=1")])
+    assert (again.new, again.updated, again.duplicates) == (0, 0, 1)
+
+
+def test_element_ids_are_scoped_by_their_page(store, demo_config):
+    """Two sites' "post-1" (and two replies on one page) are separate mentions."""
+    counts = Pipeline(store, demo_config).run([
+        html_post("https://one.example/thread/1", "post-1", alone=False),
+        html_post("https://two.example/thread/1", "post-1", alone=False),
+        html_post("https://two.example/thread/1", "post-2", "@united again", alone=False)])
+    assert (counts.read, counts.new, counts.duplicates) == (3, 3, 0)
+
+
+def test_a_status_read_through_two_instances_is_one_mention(store, demo_config):
+    uri = "https://rstats.me/users/simonpcouch/statuses/114870142137562212"
+    seen = [RawMention(source=name, source_kind="json_api", text="@united delayed again", external_id=uri,
+                       url="https://rstats.me/@simonpcouch/114870142137562212", published_at="2025-07-17T19:07:48Z")
+            for name in ("fosstodon", "mastodon-social")]
+    assert Pipeline(store, demo_config).run(seen[:1]).new == 1
+    assert Pipeline(store, demo_config).run(seen[1:]).duplicates == 1
+    [doc] = store.mentions.collection.find()
+    assert doc["key"] == uri and doc["sources"] == ["fosstodon", "mastodon-social"]
+
+
+def test_mentions_stored_before_global_ids_keep_their_ids(store, demo_config):
+    """A store written with source-scoped ids (format 1): the re-collected post updates the old
+    mention in place instead of storing it again."""
+    entry = feed_entry("https://blog.example.com/post-1/", "guid-1")
+    old_id = mention_id("blog-feed", "guid-1", entry.url, entry.text)
+    store.mentions.collection.insert_one({
+        "_id": old_id, "source": "blog-feed", "source_kind": "feed", "external_id": "guid-1", "url": entry.url,
+        "text": entry.text, "brands": ["United"], "published_at": datetime(2024, 5, 1, 10, 15, tzinfo=timezone.utc)})
+    counts = Pipeline(store, demo_config).run([entry])
+    assert (counts.new, counts.updated) == (0, 1)
+    [doc] = store.mentions.collection.find()
+    assert doc["_id"] == old_id and doc["key"] == "https://blog.example.com/post-1"
 
 
 def test_unmatched_and_empty_mentions_are_counted_not_stored(store, demo_config):
@@ -90,3 +173,34 @@ def test_rollups_add_up_across_writers_that_do_not_know_each_others_cells(store,
     Pipeline(other, demo_config, tagger=FixedTagger("negative", ["delay"])).run(second)
     by_hour = sorted((c["hour"].hour, c["issue"], c["count"]) for c in store.mentions.stats.find())
     assert by_hour == [(10, "*", 3), (10, "delay", 3), (11, "*", 1), (11, "delay", 1)]
+
+
+def test_html_items_stored_before_page_scoped_ids_keep_their_ids(store, demo_config):
+    reply = html_post("https://forum.example/thread/1", "p1-2", alone=False)
+    old_id = mention_id("blog-html", "p1-2", reply.url, reply.text)  # format 1: the bare element id
+    store.mentions.collection.insert_one({
+        "_id": old_id, "source": "blog-html", "source_kind": "html", "external_id": "p1-2", "url": reply.url,
+        "text": reply.text, "brands": ["United"], "published_at": datetime(2024, 5, 1, 10, 15, tzinfo=timezone.utc)})
+    counts = Pipeline(store, demo_config).run([reply])
+    assert (counts.new, counts.updated, store.mentions.count()) == (0, 1, 1)
+    assert store.mentions.get(old_id)["key"] == "https://forum.example/thread/1#p1-2"
+
+
+def test_a_post_two_writers_insert_at_once_is_counted_once(store, demo_config):
+    """Two sources' pipelines write the same new post in the same moment (both looked it up
+    before either inserted): the second insert is refused, and its rollups are taken back."""
+    from listening.ingest.pipeline import identity
+
+    page = "https://blog.example.com/post-1/"
+    winner = Pipeline(store, demo_config)
+    winner.run([html_post(page, "post-1")])
+    loser = Pipeline(store, demo_config)
+    entry = feed_entry(page, "guid-1")
+    doc = loser._normalise(entry)
+    assert doc["_id"] == identity(entry, entry.text)[0]
+    doc.update(brands=["United"], matched_terms={"United": ["@united"]}, sentiment={"label": "neutral", "compound": 0.0},
+               issues=[], intent=[], fingerprint="x")
+    written = store.mentions._write_known([doc], known={})  # it looked before the winner's insert landed
+    assert (written.new, written.duplicates) == (0, 1)
+    assert [c["count"] for c in store.mentions.stats.find({"issue": "*"})] == [1]
+    assert store.mentions.collection.find_one()["sources"] == ["blog-html", "blog-feed"]
