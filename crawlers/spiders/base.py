@@ -12,6 +12,7 @@ import json
 import os
 import re
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import quote_plus
 
@@ -24,6 +25,7 @@ from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
+from crawlers.middlewares import Refused, host_port
 from crawlers.report import SourceReport
 from listening.config import Config, Source, load_config, query_terms
 from listening.timeparse import parse_time
@@ -106,6 +108,17 @@ class SourceSpider(scrapy.Spider):
             self.report.problem("config", "", str(exc.args[0]))
             return []
 
+    @cached_property
+    def own_hosts(self) -> frozenset[tuple[str, int]]:
+        """(host, port) of the source's own URLs, which ConfinedMiddleware lets through
+        even when private: only for a source with ``allow_private_host``."""
+        if not self.source.allow_private_host:
+            return frozenset()
+        try:
+            return frozenset(host_port(url) for _, url in expand_urls(self.source.urls, self.terms, self.variables))
+        except KeyError:
+            return frozenset()
+
     async def start(self) -> AsyncIterator[Any]:
         for key, url in self.start_urls_for_source():
             yield self.page_request(url, start=key, page=1, first=True)
@@ -150,6 +163,9 @@ class SourceSpider(scrapy.Spider):
         request = failure.request
         exc = failure.value
         start = request.meta.get("start")
+        if isinstance(exc, Refused):  # never fetched: it does not hold its start URL back
+            self.report.problem("refused", request.url, str(exc))
+            return
         if isinstance(exc, HttpError):
             self.report.http_error(exc.response.status, exc.response.url, start=start)
             return

@@ -153,7 +153,7 @@ def summary(report: dict[str, Any], run_id: str) -> dict[str, Any]:
         "source": report["source"], "kind": report["kind"], "status": status, "run_id": run_id,
         "fetched": fetched, "pages": report.get("pages", 0), "not_modified": report.get("not_modified", 0),
         "items": report.get("items", 0), **{k: counts.get(k, 0) for k in COUNT_KEYS},
-        "undated": report.get("undated", 0), "http_errors": sum((report.get("http_errors") or {}).values()),
+        "undated": report.get("undated", 0), "refused": problems.get("refused", 0), "http_errors": sum((report.get("http_errors") or {}).values()),
         "problems": n_problems, "duration_s": report.get("duration_s", 0.0), "error": error,
     }
 

@@ -33,9 +33,15 @@ def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=timezone.utc)
 
 
+def local(config: dict) -> dict:
+    """Every source may reach its own host on 127.0.0.1 (``allow_private_host``): the
+    explicit allowance a local test server needs, which no source has by default."""
+    return {**config, "sources": [{**s, "allow_private_host": True} for s in config["sources"]]}
+
+
 def site_config(base: str, *, slow: bool = True):
     """Every kind of source on the local site; ``Everything`` matches all t_ sources."""
-    return parse_config({
+    return parse_config(local({
         "brands": [{"name": "Dell", "terms": ["Dell"]},
                    {"name": "Everything", "query": "source:t_*"}],
         "user_agent": "ListeningCentreTest/1.0 (+https://example.com/contact)",
@@ -73,7 +79,7 @@ def site_config(base: str, *, slow: bool = True):
                 f"{base}/private/page"]},
             {"name": "t_bad_mapping", "kind": "json_api", "mapping": {"items": "data"},
              "urls": [f"{base}/api/reddit"]},
-        ]})
+        ]}))
 
 
 @pytest.fixture(scope="module")
