@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from crawlers.middlewares import Refused, host_port
 from crawlers.report import SourceReport
 from listening.config import Config, Source, load_config, query_terms
+from listening.ids import stable_id
 from listening.timeparse import parse_time
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -156,6 +157,15 @@ class SourceSpider(scrapy.Spider):
 
     def last_id(self, start: str) -> str | None:
         return (self.state.get("cursors", {}).get(start) or {}).get("last_id")
+
+    def known(self, key: str, content: str) -> bool:
+        """Note an item by identity (``key``: its id, else its URL) and by ``content``; True
+        when an earlier crawl saw it exactly so (skip it), False when it is new or was
+        edited (read it). Identity, not dates: a feed need not be sorted by time."""
+        ident = stable_id(key, length=16)
+        digest = stable_id(content, length=12)
+        self.report.seen[ident] = digest
+        return self.state.get("seen", {}).get(ident) == digest
 
     # -- problems --------------------------------------------------------------------
     def on_error(self, failure: Failure) -> None:

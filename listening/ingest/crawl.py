@@ -153,13 +153,14 @@ def summary(report: dict[str, Any], run_id: str) -> dict[str, Any]:
         "source": report["source"], "kind": report["kind"], "status": status, "run_id": run_id,
         "fetched": fetched, "pages": report.get("pages", 0), "not_modified": report.get("not_modified", 0),
         "items": report.get("items", 0), **{k: counts.get(k, 0) for k in COUNT_KEYS},
-        "undated": report.get("undated", 0), "refused": problems.get("refused", 0), "http_errors": sum((report.get("http_errors") or {}).values()),
+        "undated": report.get("undated", 0), "known": report.get("known", 0), "refused": problems.get("refused", 0), "http_errors": sum((report.get("http_errors") or {}).values()),
         "problems": n_problems, "duration_s": report.get("duration_s", 0.0), "error": error,
     }
 
 
 def merge_state(old: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
-    """The source's state after a crawl: newer cursors win; fresh validators replace old ones."""
+    """The source's state after a crawl: newer cursors win; fresh validators replace old ones;
+    the items seen this crawl move to the end of the seen-set (the store keeps its newest end)."""
     cursors = dict(old.get("cursors") or {})
     for key, new in (report.get("cursors") or {}).items():
         new_time = parse_time(new.get("last_time"))
@@ -168,7 +169,10 @@ def merge_state(old: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
             cursors[key] = {"last_time": new_time, "last_id": new.get("last_id")}
     validators = dict(old.get("validators") or {})
     validators.update(report.get("validators") or {})
-    return {"cursors": cursors, "validators": validators}
+    new_seen = report.get("seen") or {}
+    seen = {k: v for k, v in (old.get("seen") or {}).items() if k not in new_seen}
+    seen.update(new_seen)
+    return {"cursors": cursors, "validators": validators, "seen": seen}
 
 
 class _Sink:

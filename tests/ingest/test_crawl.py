@@ -12,10 +12,11 @@ from datetime import datetime, timezone
 import pytest
 from pymongo import MongoClient
 
-from harness.sites import Site
+from harness.sites import Handler, Site
 from listening.config import parse_config
 from listening.ingest import crawl
 from listening.store import Store
+from tests.crawlers.test_spider_feed import GOOGLE_NEWS, only_items
 
 SETTINGS = {**crawl.LOCAL_SETTINGS, "DOWNLOAD_TIMEOUT": 3, "RETRY_TIMES": 1,
             "DOWNLOAD_MAXSIZE": 1024 * 1024, "DOWNLOAD_WARNSIZE": 0}
@@ -270,3 +271,37 @@ def test_a_crawl_that_cannot_run_is_a_failed_run_record(store):
         crawl.run(store, config, ["t_y"])
     with pytest.raises(crawl.CrawlError, match="names no contact"):
         crawl.run(store, config.model_copy(update={"user_agent": "python-requests"}))
+
+
+class ChangingFeed(Handler):
+    """``/news``: the real Google News feed, cut to its newest entry until ``full`` is set
+    (derived: no recording holds two states of one feed)."""
+
+    full = False
+
+    def route(self, path: str, query: dict[str, str]) -> None:
+        if path != "/news":
+            return super().route(path, query)
+        body = GOOGLE_NEWS.read_bytes()
+        if not type(self).full:
+            body = only_items(body, lambda i: i == 0)
+        return self.send(200, body, "application/rss+xml")
+
+
+def test_a_feed_that_gains_older_unseen_entries_stores_them_all(store):
+    site = Site.start(ChangingFeed)
+    config = parse_config(local({"brands": [{"name": "Everything", "query": "source:t_*"}],
+                                 "user_agent": "ListeningCentreTest/1.0 (+https://example.com/contact)",
+                                 "sources": [{"name": "t_news", "kind": "feed", "urls": [f"{site.url}/news"]}]}))
+    try:
+        [first] = crawl.run(store, config, settings=SETTINGS)
+        site.server.RequestHandlerClass.full = True
+        [second] = crawl.run(store, config, settings=SETTINGS)
+        [third] = crawl.run(store, config, settings=SETTINGS)
+    finally:
+        site.stop()
+    assert (first["items"], first["new"]) == (1, 1)
+    assert (second["items"], second["known"], second["new"]) == (37, 1, 37)
+    assert (third["items"], third["known"], third["new"]) == (0, 38, 0)
+    assert store.mentions.count() == 38
+    assert len(store.sources.get("t_news")["seen"]) == 38
