@@ -105,8 +105,11 @@ class ConditionalGetMiddleware:
     """Send ``If-None-Match`` / ``If-Modified-Since`` from the source's state; keep new validators.
 
     The spider holds the state (``spider.state["validators"]``) and its ``report``
-    collects the validators of this crawl, which ``listening.ingest.crawl`` saves afterwards.
-    A 304 reaches the spider, which counts it as not modified.
+    collects the validators of this crawl with their start URL; ``listening.ingest.crawl``
+    saves those of start URLs that completed, so a page whose links or next pages failed
+    is read in full again. A 304 reaches the spider, which counts it as not modified.
+    A request with ``meta["conditional"] = False`` is always read in full (an html listing:
+    a 304 would hide its links).
     """
 
     def __init__(self, crawler: Crawler):
@@ -119,7 +122,7 @@ class ConditionalGetMiddleware:
     def process_request(self, request: Request) -> None:
         spider = self.crawler.spider
         known = getattr(spider, "state", {}).get("validators", {}).get(request.url)
-        if not known or request.meta.get("retry_times"):
+        if not known or request.meta.get("retry_times") or request.meta.get("conditional") is False:
             return None
         if known.get("etag"):
             request.headers.setdefault(b"If-None-Match", known["etag"])
@@ -135,7 +138,8 @@ class ConditionalGetMiddleware:
             if etag or modified:
                 report.validators[response.url] = {
                     "etag": etag.decode("latin-1") if etag else None,
-                    "last_modified": modified.decode("latin-1") if modified else None}
+                    "last_modified": modified.decode("latin-1") if modified else None,
+                    "start": request.meta.get("start")}
         return response
 
 

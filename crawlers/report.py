@@ -71,5 +71,7 @@ class SourceReport:
             "http_errors": dict(self.http_errors), "problem_counts": dict(self.problem_counts),
             "problems": self.problems, "counts": self.counts,
             "cursors": {k: v for k, v in self.cursors.items() if k not in self.incomplete},
-            "validators": self.validators, "seen": self.seen, "duration_s": self.duration_s,
+            "validators": {url: {k: v for k, v in val.items() if k != "start"} for url, val in self.validators.items()
+                           if val.get("start") not in self.incomplete},
+            "seen": self.seen, "duration_s": self.duration_s,
         }

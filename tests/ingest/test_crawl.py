@@ -6,6 +6,7 @@ second adds nothing. The crawls run once per module (each is a Scrapy child proc
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, timezone
 
@@ -16,12 +17,14 @@ from harness.sites import Handler, Site
 from listening.config import parse_config
 from listening.ingest import crawl
 from listening.store import Store
+from tests.conftest import FIXTURES
 from tests.crawlers.test_spider_feed import GOOGLE_NEWS, only_items
 
 SETTINGS = {**crawl.LOCAL_SETTINGS, "DOWNLOAD_TIMEOUT": 3, "RETRY_TIMES": 1,
             "DOWNLOAD_MAXSIZE": 1024 * 1024, "DOWNLOAD_WARNSIZE": 0}
 FEEDS = ["atom_mediarss_reddit_1.xml", "atom_example_reddit.xml", "rss_2.0_reddit.xml",
          "rss_2.0_wirecutter.xml", "rss_2.0_cloudflare.xml", "atom_mediarss_youtube_1.xml"]
+PAGES = FIXTURES / "html_pages_real"
 LIFEHACKER_REPLIES = [  # (author, data-publishtime in ms) in page order
     ("jnovo22", 1425913955940), ("patrickallan", 1425914092673), ("jnovo22", 1425916025643),
     ("thegrayadder", 1425914763123), ("patrickallan", 1425915151767),
@@ -305,3 +308,67 @@ def test_a_feed_that_gains_older_unseen_entries_stores_them_all(store):
     assert (third["items"], third["known"], third["new"]) == (0, 38, 0)
     assert store.mentions.count() == 38
     assert len(store.sources.get("t_news")["seen"]) == 38
+
+
+class Blog(Handler):
+    """``/blog/``: a listing (synthetic, with an ETag of its own) of real recorded pages, one of
+    which answers 503 until ``recovered`` and one whose text changes when ``edited`` (a
+    synthetic edit of the real page: no recording holds two versions of one post)."""
+
+    recovered = False
+    edited = False
+    POSTS = ["/pages/engadget/", "/pages/theverge/", "/blog/flaky", "/blog/edited"]
+
+    def route(self, path: str, query: dict[str, str]) -> None:
+        cls = type(self)
+        if path == "/blog/":
+            links = "".join(f'<a class="post" href="{p}">post</a>' for p in self.POSTS)
+            return self.send_body(f"<html><body>{links}</body></html>".encode())
+        if path == "/blog/flaky":
+            if not cls.recovered:
+                return self.send(503, b"busy", "text/plain")
+            return self.send_body((PAGES / "medium-2" / "source.html").read_bytes())
+        if path == "/blog/edited":
+            body = (PAGES / "lifehacker-post-comment-load" / "source.html").read_bytes()
+            return self.send_body(body.replace(b"Program Your Mind", b"Program Your Mind, Edited") if cls.edited else body)
+        return super().route(path, query)
+
+    def send_body(self, body: bytes) -> None:
+        """200 with an ETag of the body, or 304 when the client has it."""
+        etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
+        if self.headers.get("If-None-Match") == etag:
+            return self.send(304, b"", None)
+        self.send_response(200)
+        self.send_header("ETag", etag)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        return None
+
+
+def test_html_listing_is_always_read_so_failed_and_edited_posts_are_read_again(store):
+    site = Site.start(Blog)
+    config = parse_config(local({
+        "brands": [{"name": "Everything", "query": "source:t_*"}],
+        "user_agent": "ListeningCentreTest/1.0 (+https://example.com/contact)",
+        "sources": [{"name": "t_blog", "kind": "html", "urls": [f"{site.url}/blog/"],
+                     "selectors": {"links": "a.post::attr(href)"}}]}))
+    handler = site.server.RequestHandlerClass
+    try:
+        [first] = crawl.run(store, config, settings=SETTINGS)
+        after_first = store.sources.get("t_blog")["validators"]
+        handler.recovered = handler.edited = True
+        [second] = crawl.run(store, config, settings=SETTINGS)
+        [third] = crawl.run(store, config, settings=SETTINGS)
+    finally:
+        site.stop()
+    assert (first["status"], first["pages"], first["new"], first["http_errors"]) == ("partial", 4, 3, 1)
+    assert after_first == {}  # the crawl did not complete: no validator advanced
+    assert (second["status"], second["pages"], second["new"], second["updated"], second["unchanged"]) == \
+        ("ok", 5, 1, 1, 2)
+    assert (third["pages"], third["not_modified"], third["new"], third["updated"]) == (1, 4, 0, 0)
+    assert site.hits["/blog/"] == 3  # the listing, read in full each time
+    edited = store.db["mentions"].find_one({"url": f"{site.url}/blog/edited"})
+    assert "Edited" in edited["title"]
+    assert store.mentions.count() == 4
