@@ -7,11 +7,13 @@ second adds nothing. The crawls run once per module (each is a Scrapy child proc
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from datetime import datetime, timezone
 
 import pytest
 from pymongo import MongoClient
+from rich.console import Console
 
 from harness.sites import Handler, Site
 from listening.config import parse_config
@@ -372,3 +374,29 @@ def test_html_listing_is_always_read_so_failed_and_edited_posts_are_read_again(s
     edited = store.db["mentions"].find_one({"url": f"{site.url}/blog/edited"})
     assert "Edited" in edited["title"]
     assert store.mentions.count() == 4
+
+
+def test_the_summary_names_every_figure_with_its_reason_at_80_columns(crawled):
+    second, first = crawled["second"], crawled["first"]
+    assert crawl.explain(second["t_feeds"])[1] == \
+        "  fetched 6 pages: 6 not modified (answered 304: unchanged since the last crawl)"
+    assert "  stored: 1 new, 1 duplicates (the same mention twice in this crawl, stored once)" in \
+        crawl.explain(first["t_search"])
+    bad = crawl.explain(first["t_bad_feeds"])
+    assert "  1 http 500 (the server answered 500)" in bad and "  1 timeout (no answer in time)" in bad
+    # dates.xml and latin1.xml (no validators) are read again; d-1 differs between them, so it is re-read
+    assert crawl.explain(second["t_bad_feeds"])[1:3] == [
+        "  fetched 4 pages: 4 read", "  1 items parsed, 12 known (seen unchanged by an earlier crawl, skipped)"]
+    out = io.StringIO()
+    console = Console(file=out, width=80)
+    for row in [*first.values(), *second.values()]:
+        for line in crawl.explain(row):
+            console.print(line, markup=False, highlight=False)
+    lines = out.getvalue().splitlines()
+    assert lines and all(len(line) <= 80 for line in lines) and "…" not in out.getvalue()
+
+
+def test_progress_counts_the_spiders_pages_not_robots_txt(crawled):
+    [last] = [e for e in crawled["events"] if e["source"] == "t_lifehacker" and e["done"]]
+    assert crawled["hits_after_first"]["/robots.txt"] >= 1
+    assert (last["pages"], last["items"]) == (1, 12)
