@@ -34,7 +34,8 @@ class HostileHandler(Handler):
     def route(self, path: str, query: dict[str, str]) -> None:
         if path == "/hostile/listing":
             links = ["file:///etc/hostname", "data:text/html,<p>" + SECRET + "</p>", "/hostile/redirect-file",
-                     "/hostile/redirect-metadata", "/hostile/redirect-loopback"]
+                     "/hostile/redirect-metadata", "/hostile/redirect-loopback",
+                     f"http://localhost:{self.site.server.server_address[1]}/private/y"]  # resolved by name
             body = "".join(f'<a class="t" href="{link}">x</a>' for link in links)
             return self.send(200, f"<html><body>{body}</body></html>".encode(), "text/html")
         if path == "/hostile/api.json":
@@ -97,10 +98,11 @@ def test_links_in_a_page_to_files_data_and_other_addresses_are_refused_and_recor
         "http://169.254.169.254/latest/meta-data/":
             "169.254.169.254 is a link-local address (169.254.169.254); " + ONLY_OWN,
         base.replace("127.0.0.1", "127.0.0.2") + "/private/x": "127.0.0.2 is a loopback address (127.0.0.2); " + ONLY_OWN,
+        base.replace("127.0.0.1", "localhost") + "/private/y": "localhost is a loopback address (127.0.0.1); " + ONLY_OWN,
     }
     row = crawled["rows"]["h_html"]
-    assert (row["refused"], row["status"]) == (5, "partial")
-    assert "/private/x" not in crawled["hits"]
+    assert (row["refused"], row["status"]) == (6, "partial")
+    assert "/private/x" not in crawled["hits"] and "/private/y" not in crawled["hits"]
     assert crawled["store"].mentions.count() == 2  # the api's and the feed's first pages, nothing local
 
 
