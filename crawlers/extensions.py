@@ -17,13 +17,12 @@ from crawlers import handoff
 
 
 class ProgressReporter:
-    """Counts pages and items of one crawler and prints them now and then."""
+    """Sends the spider's own page and item counts now and then: pages it read or found not
+    modified, so robots.txt and retried attempts are not counted as pages."""
 
     def __init__(self, crawler: Crawler, interval: float):
         self.crawler = crawler
         self.interval = interval
-        self.pages = 0
-        self.items = 0
         self._last = 0.0
 
     @classmethod
@@ -37,11 +36,9 @@ class ProgressReporter:
         return ext
 
     def response_received(self) -> None:
-        self.pages += 1
         self._maybe_emit()
 
     def item_scraped(self) -> None:
-        self.items += 1
         self._maybe_emit()
 
     def spider_closed(self) -> None:
@@ -53,6 +50,7 @@ class ProgressReporter:
 
     def _emit(self, done: bool = False) -> None:
         self._last = time.monotonic()
-        source = getattr(self.crawler.spider, "source", None)
-        handoff.send({"t": "progress", "source": source.name if source else self.crawler.spider.name,
-                      "pages": self.pages, "items": self.items, "done": done}, flush=True)
+        spider = self.crawler.spider
+        report = spider.report
+        handoff.send({"t": "progress", "source": spider.source.name, "pages": report.pages + report.not_modified,
+                      "items": report.items, "done": done}, flush=True)

@@ -1,24 +1,115 @@
-"""Downloader middlewares: conditional GET from stored validators, and backoff between retries."""
+"""Downloader middlewares: a confined crawler, conditional GET from stored validators, and
+backoff between retries."""
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
+from twisted.internet.error import DNSLookupError
+
+from listening.errors import CrawlError
+
+SCHEMES = ("http", "https")
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class Refused(IgnoreRequest, CrawlError):
+    """A request the crawler will not make; the message says why (the spider records it)."""
+
+
+def host_port(url: str) -> tuple[str, int]:
+    """(lower-case host, port) of an http(s) URL, the port filled in from the scheme."""
+    parts = urlsplit(url)
+    return (parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+
+
+def private_kind(address: Address) -> str | None:
+    """Why ``address`` is not on the public internet ("loopback", "private"...), or None."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    for kind in ("loopback", "link_local", "unspecified", "multicast", "private", "reserved"):
+        if getattr(address, f"is_{kind}"):
+            return kind.replace("_", "-")
+    return None if address.is_global else "non-public"
+
+
+async def resolve(host: str) -> Address | None:
+    """The address Scrapy will connect to: through the reactor's caching resolver, so the
+    download reuses this very answer. None when the name does not resolve (the download
+    then fails as unreachable)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    from twisted.internet import reactor
+
+    try:
+        return ipaddress.ip_address(await maybe_deferred_to_future(reactor.resolve(host)))
+    except (DNSLookupError, ValueError):
+        return None
+
+
+class ConfinedMiddleware:
+    """Only http(s), only public addresses, for every request: start URLs, followed links,
+    next pages and redirects (a redirect comes back through here as a new request).
+
+    A hostile or careless page, feed or API cannot make us read local files (``file://``,
+    ``data:``) or reach this machine's network (loopback, private, link-local: a cloud's
+    metadata address). A source with ``allow_private_host`` may reach the host:port of its
+    own URLs however they resolve (an intranet forum, a test server on 127.0.0.1); nothing
+    else. Runs first, so robots.txt is never fetched from a refused address either.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "ConfinedMiddleware":
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        parts = urlparse_cached(request)
+        if parts.scheme not in SCHEMES:
+            raise Refused(f"scheme {parts.scheme or '(none)'}: only http and https are fetched")
+        if host_port(request.url) in getattr(self.crawler.spider, "own_hosts", ()):
+            return None
+        address = await resolve(parts.hostname or "")
+        kind = address and private_kind(address)
+        if kind:
+            raise Refused(f"{parts.hostname} is a {kind} address ({address}); only a source's own host "
+                          "may be, with allow_private_host")
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """A redirect elsewhere than http(s): refused here with its reason (Scrapy's
+        RedirectMiddleware leaves it alone, and it would read as a bare http_302)."""
+        location = response.headers.get(b"Location") if 300 <= response.status < 400 else None
+        if location:
+            target = urljoin(request.url, location.decode("latin-1").strip())
+            if urlsplit(target).scheme not in SCHEMES:
+                raise Refused(f"redirect to {target[:100]}: only http and https are followed")
+        return response
 
 
 class ConditionalGetMiddleware:
     """Send ``If-None-Match`` / ``If-Modified-Since`` from the source's state; keep new validators.
 
     The spider holds the state (``spider.state["validators"]``) and its ``report``
-    collects the validators of this crawl, which ``listening.ingest.crawl`` saves afterwards.
-    A 304 reaches the spider, which counts it as not modified.
+    collects the validators of this crawl with their start URL; ``listening.ingest.crawl``
+    saves those of start URLs that completed, so a page whose links or next pages failed
+    is read in full again. A 304 reaches the spider, which counts it as not modified.
+    A request with ``meta["conditional"] = False`` is always read in full (an html listing:
+    a 304 would hide its links).
     """
 
     def __init__(self, crawler: Crawler):
@@ -31,7 +122,7 @@ class ConditionalGetMiddleware:
     def process_request(self, request: Request) -> None:
         spider = self.crawler.spider
         known = getattr(spider, "state", {}).get("validators", {}).get(request.url)
-        if not known or request.meta.get("retry_times"):
+        if not known or request.meta.get("retry_times") or request.meta.get("conditional") is False:
             return None
         if known.get("etag"):
             request.headers.setdefault(b"If-None-Match", known["etag"])
@@ -47,7 +138,8 @@ class ConditionalGetMiddleware:
             if etag or modified:
                 report.validators[response.url] = {
                     "etag": etag.decode("latin-1") if etag else None,
-                    "last_modified": modified.decode("latin-1") if modified else None}
+                    "last_modified": modified.decode("latin-1") if modified else None,
+                    "start": request.meta.get("start")}
         return response
 
 

@@ -25,12 +25,14 @@ class SourceReport:
     not_modified: int = 0
     items: int = 0
     undated: int = 0
+    known: int = 0  # items skipped: an earlier crawl saw them unchanged
     http_errors: Counter = field(default_factory=Counter)
     problem_counts: Counter = field(default_factory=Counter)
     problems: list[dict[str, str]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     cursors: dict[str, dict[str, Any]] = field(default_factory=dict)
     validators: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    seen: dict[str, str] = field(default_factory=dict)  # identity -> content digest of the items this crawl saw
     incomplete: set[str] = field(default_factory=set)  # start URLs whose paging broke off
     started: float = field(default_factory=time.monotonic)
     duration_s: float = 0.0
@@ -65,9 +67,11 @@ class SourceReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.source, "kind": self.kind, "pages": self.pages,
-            "not_modified": self.not_modified, "items": self.items, "undated": self.undated,
+            "not_modified": self.not_modified, "items": self.items, "undated": self.undated, "known": self.known,
             "http_errors": dict(self.http_errors), "problem_counts": dict(self.problem_counts),
             "problems": self.problems, "counts": self.counts,
             "cursors": {k: v for k, v in self.cursors.items() if k not in self.incomplete},
-            "validators": self.validators, "duration_s": self.duration_s,
+            "validators": {url: {k: v for k, v in val.items() if k != "start"} for url, val in self.validators.items()
+                           if val.get("start") not in self.incomplete},
+            "seen": self.seen, "duration_s": self.duration_s,
         }

@@ -66,7 +66,8 @@ def run_job(job: dict[str, Any]) -> list[dict[str, Any]]:
         # Cut short (closespider_timeout), or never opened (no reason: e.g. Redis unreachable).
         if reason != "finished":
             spider.report.problem("stopped", "", f"the crawl ended early: {reason or 'it never started, see the log'}")
-            spider.report.incomplete.update(spider.report.cursors)  # keep the old cursors
+            report = spider.report  # keep the old cursors and validators
+            report.incomplete.update(report.cursors, (v.get("start") for v in report.validators.values()))
         reports.append(spider.report.as_dict())
     return reports
 

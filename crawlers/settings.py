@@ -54,7 +54,13 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
+# Only http(s): Scrapy's file, data, ftp and s3 handlers are off, and ConfinedMiddleware
+# refuses any other scheme and private, loopback and link-local addresses with a reason.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+
 DOWNLOADER_MIDDLEWARES = {
+    # First of all: every request (redirects included) is http(s) to a public address.
+    "crawlers.middlewares.ConfinedMiddleware": 40,
     # Scrapy's robots.txt check lets a third concurrent request through unchecked (2.19).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.middlewares.SharedRobotsTxtMiddleware": 100,

@@ -67,6 +67,7 @@ class Board(Site):
     def config(self) -> Config:
         """One brand, Dell, and the board as an html source."""
         source = {"name": self.name, "kind": "html", "urls": [f"{self.url}{self.paths[0]}"], "max_pages": self.pages,
+                  "allow_private_host": True,  # the board is on 127.0.0.1
                   "selectors": {"links": "li.topic a::attr(href)", "next": "a.next::attr(href)", "item": "div.post",
                                 "text": ".body ::text", "author": ".author::text", "time": "time::attr(datetime)",
                                 "id": "@id"}}

@@ -202,17 +202,12 @@ def crawl_cmd(ctx: typer.Context, sources: Annotated[Optional[list[str]], typer.
         except crawling.CrawlError as exc:
             console.print(f"[red]crawl error:[/] {exc}", soft_wrap=True, highlight=False)
             raise typer.Exit(2) from exc
-    columns = ("source", "status", "pages", "items", "matched", "new", "updated", "rejected",
-               "http_errors", "problems", "duration_s")
-    table = Table(title=f"Crawl (log: {log})")
-    for column in columns:
-        table.add_column(column.replace("_", " "), justify="left" if column in ("source", "status") else "right")
+    out = Console()  # lines of words, wrapped between words at any width (80 when piped)
     for row in rows:
-        table.add_row(*(f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns))
-    Console().print(table)
-    for row in rows:
-        if row["error"]:
-            console.print(f"[yellow]{row['source']}:[/] {row['error']}", soft_wrap=True)
+        for line in crawling.explain(row):
+            out.print(line, markup=False, highlight=False)
+    out.print(f"Run {rows[0]['run_id'] if rows else '-'} (examples of each problem in its record); log: {log}",
+              markup=False, highlight=False)
     if any(row["status"] != "ok" for row in rows):
         raise typer.Exit(1)
 

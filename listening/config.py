@@ -153,6 +153,9 @@ class Source(Section):
     concurrency: int = Field(default=2, ge=1, le=16, description="Parallel requests per domain.")
     timezone: str | None = Field(default=None, description="Zone of times the source shows without "
                                  "one (\"America/Los_Angeles\"); None: UTC.")
+    allow_private_host: bool = Field(default=False, description="Let the host:port of this source's own "
+                                     "urls be a private, loopback or link-local address (an intranet forum, "
+                                     "a test server on 127.0.0.1); any other such address stays refused.")
     enabled: bool = True
 
     @field_validator("timezone")

@@ -12,6 +12,7 @@ import json
 import os
 import re
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import quote_plus
 
@@ -24,8 +25,10 @@ from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
+from crawlers.middlewares import Refused, host_port
 from crawlers.report import SourceReport
 from listening.config import Config, Source, load_config, query_terms
+from listening.ids import stable_id
 from listening.timeparse import parse_time
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -106,6 +109,17 @@ class SourceSpider(scrapy.Spider):
             self.report.problem("config", "", str(exc.args[0]))
             return []
 
+    @cached_property
+    def own_hosts(self) -> frozenset[tuple[str, int]]:
+        """(host, port) of the source's own URLs, which ConfinedMiddleware lets through
+        even when private: only for a source with ``allow_private_host``."""
+        if not self.source.allow_private_host:
+            return frozenset()
+        try:
+            return frozenset(host_port(url) for _, url in expand_urls(self.source.urls, self.terms, self.variables))
+        except KeyError:
+            return frozenset()
+
     async def start(self) -> AsyncIterator[Any]:
         for key, url in self.start_urls_for_source():
             yield self.page_request(url, start=key, page=1, first=True)
@@ -144,12 +158,24 @@ class SourceSpider(scrapy.Spider):
     def last_id(self, start: str) -> str | None:
         return (self.state.get("cursors", {}).get(start) or {}).get("last_id")
 
+    def known(self, key: str, content: str) -> bool:
+        """Note an item by identity (``key``: its id, else its URL) and by ``content``; True
+        when an earlier crawl saw it exactly so (skip it), False when it is new or was
+        edited (read it). Identity, not dates: a feed need not be sorted by time."""
+        ident = stable_id(key, length=16)
+        digest = stable_id(content, length=12)
+        self.report.seen[ident] = digest
+        return self.state.get("seen", {}).get(ident) == digest
+
     # -- problems --------------------------------------------------------------------
     def on_error(self, failure: Failure) -> None:
         """Record a failed request by kind; the crawl goes on."""
         request = failure.request
         exc = failure.value
         start = request.meta.get("start")
+        if isinstance(exc, Refused):  # never fetched: it does not hold its start URL back
+            self.report.problem("refused", request.url, str(exc))
+            return
         if isinstance(exc, HttpError):
             self.report.http_error(exc.response.status, exc.response.url, start=start)
             return

@@ -10,6 +10,7 @@ Selector keys (CSS, or XPath when it starts with ``/``, ``./``, ``(`` or ``@``):
 Without ``item`` a detail page is one article: trafilatura extracts its main text,
 author and title; the time comes from the page's metadata (``article:published_time``
 and kin), else trafilatura's guess. robots.txt is obeyed (``custom_settings``).
+Listing pages are read in full on every crawl; detail pages by conditional GET.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ class HtmlSpider(SourceSpider):
 
     name = "html"
     custom_settings = {"ROBOTSTXT_OBEY": True}
+
+    def page_request(self, url: str, *, callback=None, **kwargs: Any):
+        """A listing page (read by ``parse`` when there are ``links``) is always read in full:
+        a 304 would hide its links, so new posts, posts that failed last time and edited
+        posts (whose own conditional GET answers 200) would not be requested."""
+        listing = callback is None and bool(self.source.selectors.get("links"))
+        return super().page_request(url, callback=callback, conditional=not listing, **kwargs)
 
     def parse(self, response) -> Iterator[Any]:
         """A start or listing page: follow detail links and the next page; else read it as a detail page."""

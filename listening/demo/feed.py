@@ -42,6 +42,7 @@ DEMO_SOURCE = {
         "labels": {"sentiment": "labels.sentiment", "issue": "labels.issue"},
     },
     "max_pages": 100,
+    "allow_private_host": True,  # the demo feed is served on 127.0.0.1
 }
 
 

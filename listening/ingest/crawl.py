@@ -153,13 +153,61 @@ def summary(report: dict[str, Any], run_id: str) -> dict[str, Any]:
         "source": report["source"], "kind": report["kind"], "status": status, "run_id": run_id,
         "fetched": fetched, "pages": report.get("pages", 0), "not_modified": report.get("not_modified", 0),
         "items": report.get("items", 0), **{k: counts.get(k, 0) for k in COUNT_KEYS},
-        "undated": report.get("undated", 0), "http_errors": sum((report.get("http_errors") or {}).values()),
-        "problems": n_problems, "duration_s": report.get("duration_s", 0.0), "error": error,
+        "undated": report.get("undated", 0), "known": report.get("known", 0), "refused": problems.get("refused", 0), "http_errors": sum((report.get("http_errors") or {}).values()),
+        "problems": n_problems, "problem_counts": dict(problems), "duration_s": report.get("duration_s", 0.0),
+        "error": error,
     }
 
 
+# Why a figure is what it is, for people reading `listening crawl` (docs/crawling.md lists the kinds).
+REASONS = {
+    "not_modified": "answered 304: unchanged since the last crawl",
+    "known": "seen unchanged by an earlier crawl, skipped",
+    "unmatched": "named no brand, not stored",
+    "rejected": "no usable text",
+    "unchanged": "read again, the same as stored",
+    "duplicates": "the same mention twice in this crawl, stored once",
+    "undated": "no usable date: stored with the crawl's time",
+    "refused": "not http(s), or a private address",
+    "timeout": "no answer in time", "too_large": "over the size limit", "redirect_loop": "too many redirects",
+    "robots_disallowed": "robots.txt disallows it", "unreachable": "connection refused or no such host",
+    "download_failed": "the download failed", "malformed_xml": "not a feed", "feed_warning": "a feed with errors",
+    "bad_charset": "bytes that do not fit the charset", "bad_json": "not JSON", "wrong_shape": "no items list",
+    "bad_item": "an item without text", "truncated_html": "the page was cut short", "not_html": "not a page",
+    "no_article": "no main text found", "no_items": "the item selector matched nothing",
+    "parse_error": "the page could not be parsed", "store_error": "the store refused a write",
+    "config": "the source's config", "stopped": "the crawl ran out of time",
+}
+
+
+def explain(row: dict[str, Any]) -> list[str]:
+    """``row`` as a few short lines of words: every non-zero figure with the reason for it,
+    readable at any width (``listening crawl`` prints these)."""
+
+    def figures(*keys: str) -> str:
+        return ", ".join(f"{row[k]:,} {'read' if k == 'pages' else k.replace('_', ' ')}"
+                         + (f" ({REASONS[k]})" if k in REASONS else "")
+                         for k in keys if row.get(k))
+
+    lines = [f"{row['source']} ({row['kind']}): {row['status']} in {row['duration_s']:.1f} s",
+             f"  fetched {row['fetched']:,} pages: " + (figures("pages", "not_modified") or "none")]
+    if row.get("items") or row.get("known"):
+        lines.append(f"  {row['items']:,} items parsed" + (f", {figures('known')}" if row.get("known") else ""))
+    if row.get("read"):
+        lines.append(f"  {row['read']:,} read: " + figures("matched", "unmatched", "rejected"))
+    if row.get("matched"):
+        lines.append("  stored: " + figures("new", "updated", "unchanged", "duplicates"))
+    if row.get("undated"):
+        lines.append(f"  {figures('undated')}")
+    for kind, n in sorted((row.get("problem_counts") or {}).items()):
+        reason = REASONS.get(kind) or (f"the server answered {kind[5:]}" if kind.startswith("http_") else "")
+        lines.append(f"  {n:,} {kind.replace('_', ' ')}" + (f" ({reason})" if reason else ""))
+    return lines
+
+
 def merge_state(old: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
-    """The source's state after a crawl: newer cursors win; fresh validators replace old ones."""
+    """The source's state after a crawl: newer cursors win; fresh validators replace old ones;
+    the items seen this crawl move to the end of the seen-set (the store keeps its newest end)."""
     cursors = dict(old.get("cursors") or {})
     for key, new in (report.get("cursors") or {}).items():
         new_time = parse_time(new.get("last_time"))
@@ -168,7 +216,10 @@ def merge_state(old: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
             cursors[key] = {"last_time": new_time, "last_id": new.get("last_id")}
     validators = dict(old.get("validators") or {})
     validators.update(report.get("validators") or {})
-    return {"cursors": cursors, "validators": validators}
+    new_seen = report.get("seen") or {}
+    seen = {k: v for k, v in (old.get("seen") or {}).items() if k not in new_seen}
+    seen.update(new_seen)
+    return {"cursors": cursors, "validators": validators, "seen": seen}
 
 
 class _Sink:

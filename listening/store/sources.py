@@ -5,7 +5,8 @@ the HTTP validators (ETag / Last-Modified) of the URLs fetched. Stored as lists,
 URL-keyed maps, because MongoDB keys may not contain dots. Callers see plain dicts:
 
     {"cursors": {url: {"last_time": datetime | None, "last_id": str | None}},
-     "validators": {url: {"etag": str | None, "last_modified": str | None}}}
+     "validators": {url: {"etag": str | None, "last_modified": str | None}},
+     "seen": {item identity: content digest}}  # what incremental crawls skip, newest last
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from pymongo.database import Database
 
 MAX_VALIDATORS = 2000  # per source; the oldest are forgotten (a re-fetch costs one page)
+MAX_SEEN = 5000  # items per source; the least recently seen are forgotten (a re-read costs one update)
 
 
 class SourceStateRepo:
@@ -35,6 +37,7 @@ class SourceStateRepo:
                         for c in doc.get("cursors", ())},
             "validators": {v["url"]: {"etag": v.get("etag"), "last_modified": v.get("last_modified")}
                            for v in doc.get("validators", ())},
+            "seen": {s["k"]: s["d"] for s in doc.get("seen", ())},
             "updated_at": doc.get("updated_at"),
         }
 
@@ -44,8 +47,9 @@ class SourceStateRepo:
                    for key, c in state.get("cursors", {}).items()]
         validators = [{"url": url, "etag": v.get("etag"), "last_modified": v.get("last_modified")}
                       for url, v in list(state.get("validators", {}).items())[-MAX_VALIDATORS:]]
+        seen = [{"k": k, "d": d} for k, d in list(state.get("seen", {}).items())[-MAX_SEEN:]]
         self.collection.update_one({"_id": source}, {"$set": {
-            "cursors": cursors, "validators": validators, "run_id": run_id,
+            "cursors": cursors, "validators": validators, "seen": seen, "run_id": run_id,
             "updated_at": datetime.now(timezone.utc)}}, upsert=True)
 
     def record_crawl(self, source: str, summary: dict[str, Any]) -> None:
@@ -59,7 +63,7 @@ class SourceStateRepo:
     def overview(self) -> list[dict[str, Any]]:
         """Every source's latest crawl, last success and newest item seen (for the dashboard)."""
         out = []
-        for doc in self.collection.find({}, {"validators": 0}).sort("_id", 1):
+        for doc in self.collection.find({}, {"validators": 0, "seen": 0}).sort("_id", 1):
             times = [c["last_time"] for c in doc.get("cursors", ()) if c.get("last_time")]
             out.append({"source": doc["_id"], "last_crawl": doc.get("last_crawl"),
                         "last_ok_at": doc.get("last_ok_at"), "newest_item_at": max(times, default=None)})

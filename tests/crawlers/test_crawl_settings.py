@@ -60,11 +60,16 @@ def test_conditional_get_sends_stored_validators_and_keeps_new_ones():
     spider = SimpleNamespace(state={"validators": {"http://x/f": {"etag": '"abc"', "last_modified": "Mon"}}},
                              report=report)
     mw = ConditionalGetMiddleware(SimpleNamespace(spider=spider))
-    request = Request("http://x/f")
+    request = Request("http://x/f", meta={"start": "http://x/f"})
     mw.process_request(request)
     assert request.headers[b"If-None-Match"] == b'"abc"' and request.headers[b"If-Modified-Since"] == b"Mon"
     mw.process_response(request, Response("http://x/f", headers={"ETag": '"new"'}))
-    assert report.validators == {"http://x/f": {"etag": '"new"', "last_modified": None}}
+    assert report.as_dict()["validators"] == {"http://x/f": {"etag": '"new"', "last_modified": None}}
+    report.problem("http_503", "http://x/f?page=2", start="http://x/f")  # its next page failed
+    assert report.as_dict()["validators"] == {}
+    listing = Request("http://x/f", meta={"conditional": False})  # an html listing: always in full
+    mw.process_request(listing)
+    assert b"If-None-Match" not in listing.headers
 
 
 def test_state_moves_forward_only():

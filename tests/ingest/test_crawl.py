@@ -6,21 +6,27 @@ second adds nothing. The crawls run once per module (each is a Scrapy child proc
 
 from __future__ import annotations
 
+import hashlib
+import io
 import uuid
 from datetime import datetime, timezone
 
 import pytest
 from pymongo import MongoClient
+from rich.console import Console
 
-from harness.sites import Site
+from harness.sites import Handler, Site
 from listening.config import parse_config
 from listening.ingest import crawl
 from listening.store import Store
+from tests.conftest import FIXTURES
+from tests.crawlers.test_spider_feed import GOOGLE_NEWS, only_items
 
 SETTINGS = {**crawl.LOCAL_SETTINGS, "DOWNLOAD_TIMEOUT": 3, "RETRY_TIMES": 1,
             "DOWNLOAD_MAXSIZE": 1024 * 1024, "DOWNLOAD_WARNSIZE": 0}
 FEEDS = ["atom_mediarss_reddit_1.xml", "atom_example_reddit.xml", "rss_2.0_reddit.xml",
          "rss_2.0_wirecutter.xml", "rss_2.0_cloudflare.xml", "atom_mediarss_youtube_1.xml"]
+PAGES = FIXTURES / "html_pages_real"
 LIFEHACKER_REPLIES = [  # (author, data-publishtime in ms) in page order
     ("jnovo22", 1425913955940), ("patrickallan", 1425914092673), ("jnovo22", 1425916025643),
     ("thegrayadder", 1425914763123), ("patrickallan", 1425915151767),
@@ -33,9 +39,15 @@ def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=timezone.utc)
 
 
+def local(config: dict) -> dict:
+    """Every source may reach its own host on 127.0.0.1 (``allow_private_host``): the
+    explicit allowance a local test server needs, which no source has by default."""
+    return {**config, "sources": [{**s, "allow_private_host": True} for s in config["sources"]]}
+
+
 def site_config(base: str, *, slow: bool = True):
     """Every kind of source on the local site; ``Everything`` matches all t_ sources."""
-    return parse_config({
+    return parse_config(local({
         "brands": [{"name": "Dell", "terms": ["Dell"]},
                    {"name": "Everything", "query": "source:t_*"}],
         "user_agent": "ListeningCentreTest/1.0 (+https://example.com/contact)",
@@ -73,7 +85,7 @@ def site_config(base: str, *, slow: bool = True):
                 f"{base}/private/page"]},
             {"name": "t_bad_mapping", "kind": "json_api", "mapping": {"items": "data"},
              "urls": [f"{base}/api/reddit"]},
-        ]})
+        ]}))
 
 
 @pytest.fixture(scope="module")
@@ -268,3 +280,127 @@ def test_a_crawl_that_cannot_run_is_a_failed_run_record(store):
         crawl.run(store, config, ["t_y"])
     with pytest.raises(crawl.CrawlError, match="names no contact"):
         crawl.run(store, config.model_copy(update={"user_agent": "python-requests"}))
+
+
+class ChangingFeed(Handler):
+    """``/news``: the real Google News feed, cut to its newest entry until ``full`` is set
+    (derived: no recording holds two states of one feed)."""
+
+    full = False
+
+    def route(self, path: str, query: dict[str, str]) -> None:
+        if path != "/news":
+            return super().route(path, query)
+        body = GOOGLE_NEWS.read_bytes()
+        if not type(self).full:
+            body = only_items(body, lambda i: i == 0)
+        return self.send(200, body, "application/rss+xml")
+
+
+def test_a_feed_that_gains_older_unseen_entries_stores_them_all(store):
+    site = Site.start(ChangingFeed)
+    config = parse_config(local({"brands": [{"name": "Everything", "query": "source:t_*"}],
+                                 "user_agent": "ListeningCentreTest/1.0 (+https://example.com/contact)",
+                                 "sources": [{"name": "t_news", "kind": "feed", "urls": [f"{site.url}/news"]}]}))
+    try:
+        [first] = crawl.run(store, config, settings=SETTINGS)
+        site.server.RequestHandlerClass.full = True
+        [second] = crawl.run(store, config, settings=SETTINGS)
+        [third] = crawl.run(store, config, settings=SETTINGS)
+    finally:
+        site.stop()
+    assert (first["items"], first["new"]) == (1, 1)
+    assert (second["items"], second["known"], second["new"]) == (37, 1, 37)
+    assert (third["items"], third["known"], third["new"]) == (0, 38, 0)
+    assert store.mentions.count() == 38
+    assert len(store.sources.get("t_news")["seen"]) == 38
+
+
+class Blog(Handler):
+    """``/blog/``: a listing (synthetic, with an ETag of its own) of real recorded pages, one of
+    which answers 503 until ``recovered`` and one whose text changes when ``edited`` (a
+    synthetic edit of the real page: no recording holds two versions of one post)."""
+
+    recovered = False
+    edited = False
+    POSTS = ["/pages/engadget/", "/pages/theverge/", "/blog/flaky", "/blog/edited"]
+
+    def route(self, path: str, query: dict[str, str]) -> None:
+        cls = type(self)
+        if path == "/blog/":
+            links = "".join(f'<a class="post" href="{p}">post</a>' for p in self.POSTS)
+            return self.send_body(f"<html><body>{links}</body></html>".encode())
+        if path == "/blog/flaky":
+            if not cls.recovered:
+                return self.send(503, b"busy", "text/plain")
+            return self.send_body((PAGES / "medium-2" / "source.html").read_bytes())
+        if path == "/blog/edited":
+            body = (PAGES / "lifehacker-post-comment-load" / "source.html").read_bytes()
+            return self.send_body(body.replace(b"Program Your Mind", b"Program Your Mind, Edited") if cls.edited else body)
+        return super().route(path, query)
+
+    def send_body(self, body: bytes) -> None:
+        """200 with an ETag of the body, or 304 when the client has it."""
+        etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
+        if self.headers.get("If-None-Match") == etag:
+            return self.send(304, b"", None)
+        self.send_response(200)
+        self.send_header("ETag", etag)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        return None
+
+
+def test_html_listing_is_always_read_so_failed_and_edited_posts_are_read_again(store):
+    site = Site.start(Blog)
+    config = parse_config(local({
+        "brands": [{"name": "Everything", "query": "source:t_*"}],
+        "user_agent": "ListeningCentreTest/1.0 (+https://example.com/contact)",
+        "sources": [{"name": "t_blog", "kind": "html", "urls": [f"{site.url}/blog/"],
+                     "selectors": {"links": "a.post::attr(href)"}}]}))
+    handler = site.server.RequestHandlerClass
+    try:
+        [first] = crawl.run(store, config, settings=SETTINGS)
+        after_first = store.sources.get("t_blog")["validators"]
+        handler.recovered = handler.edited = True
+        [second] = crawl.run(store, config, settings=SETTINGS)
+        [third] = crawl.run(store, config, settings=SETTINGS)
+    finally:
+        site.stop()
+    assert (first["status"], first["pages"], first["new"], first["http_errors"]) == ("partial", 4, 3, 1)
+    assert after_first == {}  # the crawl did not complete: no validator advanced
+    assert (second["status"], second["pages"], second["new"], second["updated"], second["unchanged"]) == \
+        ("ok", 5, 1, 1, 2)
+    assert (third["pages"], third["not_modified"], third["new"], third["updated"]) == (1, 4, 0, 0)
+    assert site.hits["/blog/"] == 3  # the listing, read in full each time
+    edited = store.db["mentions"].find_one({"url": f"{site.url}/blog/edited"})
+    assert "Edited" in edited["title"]
+    assert store.mentions.count() == 4
+
+
+def test_the_summary_names_every_figure_with_its_reason_at_80_columns(crawled):
+    second, first = crawled["second"], crawled["first"]
+    assert crawl.explain(second["t_feeds"])[1] == \
+        "  fetched 6 pages: 6 not modified (answered 304: unchanged since the last crawl)"
+    assert "  stored: 1 new, 1 duplicates (the same mention twice in this crawl, stored once)" in \
+        crawl.explain(first["t_search"])
+    bad = crawl.explain(first["t_bad_feeds"])
+    assert "  1 http 500 (the server answered 500)" in bad and "  1 timeout (no answer in time)" in bad
+    # dates.xml and latin1.xml (no validators) are read again; d-1 differs between them, so it is re-read
+    assert crawl.explain(second["t_bad_feeds"])[1:3] == [
+        "  fetched 4 pages: 4 read", "  1 items parsed, 12 known (seen unchanged by an earlier crawl, skipped)"]
+    out = io.StringIO()
+    console = Console(file=out, width=80)
+    for row in [*first.values(), *second.values()]:
+        for line in crawl.explain(row):
+            console.print(line, markup=False, highlight=False)
+    lines = out.getvalue().splitlines()
+    assert lines and all(len(line) <= 80 for line in lines) and "…" not in out.getvalue()
+
+
+def test_progress_counts_the_spiders_pages_not_robots_txt(crawled):
+    [last] = [e for e in crawled["events"] if e["source"] == "t_lifehacker" and e["done"]]
+    assert crawled["hits_after_first"]["/robots.txt"] >= 1
+    assert (last["pages"], last["items"]) == (1, 12)
