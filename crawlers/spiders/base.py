@@ -55,9 +55,15 @@ def expand_urls(templates: Iterable[str], terms: Iterable[str],
     return list(dict.fromkeys(pairs))
 
 
+# Links that are no page at all: never requested, never refused (a blog's "mail the author"
+# link must not turn every crawl partial). Any other non-http(s) link is refused and recorded.
+NOT_PAGES = ("mailto:", "javascript:", "tel:", "sms:")
+
+
 def absolute_url(response: scrapy.http.Response, link: str | None) -> str | None:
-    """``link`` made absolute against the page; None when absent or unparsable (``http://[x``)."""
-    if not link:
+    """``link`` made absolute against the page; None when absent, unparsable (``http://[x``)
+    or no page at all (``mailto:``, ``javascript:``...)."""
+    if not link or link.strip().lower().startswith(NOT_PAGES):
         return None
     try:
         return response.urljoin(link.strip())

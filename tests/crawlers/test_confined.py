@@ -138,3 +138,16 @@ def test_private_kinds(address, kind):
 def test_host_port_fills_the_schemes_port():
     assert host_port("https://Example.com/x") == ("example.com", 443)
     assert host_port("http://127.0.0.1:8080/") == ("127.0.0.1", 8080)
+
+
+def test_links_that_are_no_page_are_neither_followed_nor_refused():
+    """A synthetic page: its mail and script links are skipped quietly, a file link is not."""
+    from scrapy.http import HtmlResponse
+
+    from crawlers.spiders.base import absolute_url
+
+    page = HtmlResponse("https://blog.example/", body=b"<html></html>", encoding="utf-8")
+    for link in ("mailto:editor@blog.example", "javascript:void(0)", " JavaScript:share()", "tel:+15550100"):
+        assert absolute_url(page, link) is None
+    assert absolute_url(page, "file:///etc/passwd") == "file:///etc/passwd"  # the middleware refuses it
+    assert absolute_url(page, "/post-1") == "https://blog.example/post-1"
