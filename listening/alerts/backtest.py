@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from listening.alerts import explain
 from listening.alerts.detect import Finding, enabled_rules, lookback, scan
 from listening.alerts.frame import Frame, floor_hour
 from listening.alerts.lifecycle import Book, as_json
@@ -61,8 +62,12 @@ def replay(store, config: Config, start: datetime, end: datetime,
 
 def backtest(store, config: Config, start: datetime, end: datetime,
              png_path: str | Path | None = None) -> list[dict]:
-    """The alerts that would have fired in ``[start, end]`` (JSON form), oldest first."""
-    return [as_json(a) for a in replay(store, config, start, end, png_path).alerts]
+    """The alerts that would have fired in ``[start, end]`` (JSON form, each with why it is
+    spiking), oldest first."""
+    alerts = replay(store, config, start, end, png_path).alerts
+    for alert in alerts:
+        explain.attach(store, config, alert)
+    return [as_json(a) for a in alerts]
 
 
 def table(alerts: list[dict]) -> str:

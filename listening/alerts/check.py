@@ -53,12 +53,15 @@ def check(store, config: Config, at: datetime | None = None) -> list[dict]:
                 mail_errors += 1
 
         for alert in changes.opened:
+            explain.attach(store, config, alert)
             if store.alerts.insert(alert):
                 mail(alert)
         for alert in changes.grown:
+            explain.attach(store, config, alert)  # again only when its peak moved
             store.alerts.save_growth(alert)
             mail(alert)  # mailed once it is severe enough, or if queueing failed before
         for alert in changes.reopened:
+            explain.attach(store, config, alert)
             store.alerts.reopen(alert, at)
         for alert in changes.resolved:
             store.alerts.transition(alert["_id"], allowed=list(UNRESOLVED), to="resolved", at=at, who="auto")

@@ -92,7 +92,7 @@ def render_alert(store, config: Config, alert: dict, *, to: list[str], key: str,
                    opened=f"{alert['opened_at']:%Y-%m-%d %H:%M} UTC", alert_url=alert_url(config, alert),
                    quiet=next((r.resolve_after_quiet for r in config.alerts.rules if r.name == alert["rule"]), 6),
                    escalation=escalation_minutes is not None, escalation_minutes=escalation_minutes,
-                   chart_cid=cid[1:-1] if png else None)
+                   chart_cid=cid[1:-1] if png else None, spiking=alert.get("explanation"))
     prefix = "ESCALATION " if escalation_minutes is not None else ""
     msg = _envelope(config, to, f"{prefix}[{alert['severity']}] {headline}", key)
     msg.set_content(_env.get_template("alert.txt.j2").render(context))
