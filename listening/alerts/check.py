@@ -18,8 +18,8 @@ from listening.alerts.frame import Frame, floor_hour
 from listening.alerts.lifecycle import UNRESOLVED, Book, as_json
 from listening.alerts.rules import Context
 from listening.config import Config
+from listening.notify import channels, routing
 from listening.notify import mail as notify
-from listening.notify import routing
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ def check(store, config: Config, at: datetime | None = None) -> list[dict]:
             nonlocal mail_errors
             try:
                 notify.queue_alert(store, config, alert, chart=lambda: explain.chart_png(store, config, alert, ctx))
+                channels.queue_alert(store, config, as_json(alert))  # Slack, Teams, webhooks
             except Exception:
                 log.exception("queueing the mail of alert %s failed", alert["_id"])
                 mail_errors += 1
