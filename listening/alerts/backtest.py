@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from listening.alerts import explain
+from listening.alerts import explain, incidents
 from listening.alerts.detect import Finding, enabled_rules, lookback, scan
 from listening.alerts.frame import Frame, floor_hour
 from listening.alerts.lifecycle import Book, as_json
@@ -78,4 +78,19 @@ def table(alerts: list[dict]) -> str:
         rows.append(f"{a['opened_at'][:16]:17} {(a['resolved_at'] or 'open')[:16]:17} {a['rule']:16} "
                     f"{a['brand']:15} {a['issue'] or '(all)':16} {a['observed']:>5.0f} "
                     f"{a['expected']:>6.1f} {a['severity']}")
+    return "\n".join(rows)
+
+
+def budget(alerts: list[dict], config: Config) -> str:
+    """Per week: alerts per department and e-mails per recipient, one per alert (raw) and one
+    per incident (grouped, ``listening.alerts.incidents``): the budget rules are tuned against."""
+    b = incidents.budget(alerts, config)
+    rows = []
+    for w in sorted(set(b["alerts"]) | set(b["incidents"])):
+        per_dept = b["alerts"][w]
+        rows.append(f"{w}: {sum(per_dept.values())} alerts, {b['incidents'][w]} incidents")
+        rows += [f"  alerts   {dept:30} {n:>4}" for dept, n in sorted(per_dept.items())]
+        for to in sorted(set(b["emails_raw"][w]) | set(b["emails_grouped"][w])):
+            rows.append(f"  e-mails  {to:30} {b['emails_raw'][w][to]:>4} one per alert, "
+                        f"{b['emails_grouped'][w][to]:>3} one per incident")
     return "\n".join(rows)
