@@ -62,9 +62,12 @@ def replay(store, config: Config, start: datetime, end: datetime,
 
 def backtest(store, config: Config, start: datetime, end: datetime,
              png_path: str | Path | None = None) -> list[dict]:
-    """The alerts that would have fired in ``[start, end]`` (JSON form, each with why it is
-    spiking), oldest first."""
+    """The alerts that would have fired in ``[start, end]`` (JSON form, each with its incident
+    and why it is spiking), oldest first."""
     alerts = replay(store, config, start, end, png_path).alerts
+    for inc in incidents.group(alerts):
+        for alert in (a for a in alerts if a["_id"] in inc["alerts"]):
+            alert["incident"] = inc["id"]
     for alert in alerts:
         explain.attach(store, config, alert)
     return [as_json(a) for a in alerts]
@@ -91,6 +94,6 @@ def budget(alerts: list[dict], config: Config) -> str:
         rows.append(f"{w}: {sum(per_dept.values())} alerts, {b['incidents'][w]} incidents")
         rows += [f"  alerts   {dept:30} {n:>4}" for dept, n in sorted(per_dept.items())]
         for to in sorted(set(b["emails_raw"][w]) | set(b["emails_grouped"][w])):
-            rows.append(f"  e-mails  {to:30} {b['emails_raw'][w][to]:>4} one per alert, "
-                        f"{b['emails_grouped'][w][to]:>3} one per incident")
+            rows.append(f"  e-mails  {to:30} {b['emails_raw'][w][to]:>4} (one per alert) in "
+                        f"{b['emails_grouped'][w][to]:>3} incident threads")
     return "\n".join(rows)

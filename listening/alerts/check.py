@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from listening.alerts import explain
+from listening.alerts import explain, incidents
 from listening.alerts.detect import enabled_rules, lookback, scan
 from listening.alerts.frame import Frame, floor_hour
 from listening.alerts.lifecycle import UNRESOLVED, Book, as_json
@@ -54,6 +54,7 @@ def check(store, config: Config, at: datetime | None = None) -> list[dict]:
                 mail_errors += 1
 
         for alert in changes.opened:
+            alert["incident"] = incidents.incident_for(store, alert)  # its e-mails thread together
             explain.attach(store, config, alert)
             if store.alerts.insert(alert):
                 mail(alert)

@@ -6,6 +6,7 @@ strings). ``budget`` counts what a rule set would send per week, raw and grouped
 are tuned against a budget (a few e-mails a week per person).
 
     incidents = group(alerts)          # [{"id", "brand", "alerts": [ids], "opened_at", ...}]
+    alert["incident"] = incident_for(store, alert)   # check, as an alert opens
     counts = budget(alerts, config)    # per week: alerts per department, incidents, e-mails
 """
 
@@ -39,7 +40,7 @@ def group(alerts: list[dict], slack: timedelta = SLACK) -> list[dict]:
         opened, resolved = _t(a["opened_at"]), _t(a.get("resolved_at"))
         inc = current.get(a["brand"])
         if inc is None or (inc["until"] is not None and opened > inc["until"] + slack):
-            inc = {"id": stable_id("incident", a["brand"], _id(a), length=20), "brand": a["brand"],
+            inc = {"id": incident_id(a["brand"], _id(a)), "brand": a["brand"],
                    "alerts": [], "issues": [], "departments": [], "opened_at": opened, "until": resolved}
             current[a["brand"]] = inc
             out.append(inc)
@@ -51,6 +52,22 @@ def group(alerts: list[dict], slack: timedelta = SLACK) -> list[dict]:
     for inc in out:
         inc["resolved_at"] = inc.pop("until")
     return out
+
+
+def incident_id(brand: str, first_alert_id: str) -> str:
+    return stable_id("incident", brand, first_alert_id, length=20)
+
+
+def incident_for(store, alert: dict) -> str:
+    """The incident a newly opened alert belongs to, as ``group`` would put it: that of the
+    brand's latest alert still open or resolved less than ``SLACK`` ago, else a new one."""
+    opened = alert["opened_at"]
+    near = [a for a in store.alerts.open_alerts() + store.alerts.resolved_since(opened - SLACK)
+            if a["brand"] == alert["brand"] and a["_id"] != alert["_id"] and a.get("incident")
+            and a["opened_at"] <= opened]
+    if not near:
+        return incident_id(alert["brand"], alert["_id"])
+    return max(near, key=lambda a: a["opened_at"])["incident"]
 
 
 def week(t: datetime) -> str:

@@ -134,8 +134,18 @@ def queue_alert(store, config: Config, alert: dict, chart: Chart | None = None) 
         log.warning("alert %s: no recipients for department %r", alert["_id"], alert.get("department"))
         return False
     msg = render_alert(store, config, alert, to=to, key=key, chart=chart() if chart else None)
+    thread(msg, alert)
     return store.outbox.enqueue(key, to=to, subject=msg["Subject"], raw=wire_bytes(msg),
                                 kind="alert", ref=alert["_id"])
+
+
+def thread(msg: EmailMessage, alert: dict) -> None:
+    """Every e-mail of one incident refers to the same root id, so mail clients show the
+    incident as one conversation (the root itself is never sent; clients thread on it anyway)."""
+    if alert.get("incident"):
+        root = message_id(f"incident:{alert['incident']}")
+        msg["In-Reply-To"] = root
+        msg["References"] = root
 
 
 def _told_already(store, alert: dict) -> bool:

@@ -64,3 +64,25 @@ def test_the_budget_counts_alerts_per_department_and_emails_per_recipient(alerts
     assert all(grouped[to] <= raw[to] for to in raw) and sum(grouped.values()) < sum(raw.values())
     text = budget(alerts, demo_config)
     assert f"{week(alerts[0]['opened_at'])}: " in text and "ops-lead@example.com" in text
+
+
+def test_check_threads_one_incidents_mails_together(airline_store, demo_config):
+    """Southwest's storm evaluated hour by hour (its rules only: other tests share this store)."""
+    from email import message_from_bytes, policy
+    from datetime import timedelta
+
+    from listening.alerts import check
+    from listening.config import parse_config
+
+    raw = demo_config.model_dump(exclude_none=True)
+    raw["alerts"] = {"rules": [{**r.model_dump(exclude_none=True), "brands": ["Southwest"]}
+                               for r in demo_config.alerts.rules]}
+    config = parse_config(raw)
+    for h in range(12):
+        check(airline_store, config, datetime(2015, 2, 21, 12, tzinfo=UTC) + timedelta(hours=h))
+    stored = [a for a in airline_store.alerts.collection.find({"brand": "Southwest"})]
+    assert len(stored) >= 3 and len({a["incident"] for a in stored}) == 1
+    assert {a["incident"] for a in stored} == {inc["id"] for inc in group(stored)}  # as the backtest groups
+    mails = [airline_store.outbox.get(f"alert:{a['_id']}:opened") for a in stored]
+    refs = {message_from_bytes(bytes(m["raw"]), policy=policy.default)["References"] for m in mails if m}
+    assert len([m for m in mails if m]) >= 2 and len(refs) == 1
