@@ -250,6 +250,7 @@ def alerts(
         found = alerting.backtest(state.store, state.config, start, end, png_path=png)
         if not as_json:
             console.print(f"Timeline: {png}")
+            typer.echo(alerting.budget(found, state.config) + "\n")
     else:
         found = alerting.check(state.store, state.config, at=when(at, "--at"))
     if as_json:

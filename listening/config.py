@@ -95,12 +95,35 @@ class Brand(Section):
         return self
 
 
+ENV_NAME = r"^[A-Z][A-Z0-9_]*$"
+
+
+class Channel(Section):
+    """A place beside e-mail where a department's alerts go (listening.notify.channels).
+
+    The config names environment variables, never the secrets: a webhook URL is a credential.
+    """
+
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="A registered notifier: slack, teams, webhook.")
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$", description="Unique per department; defaults to the kind.")
+    url_env: str = Field(pattern=ENV_NAME, description="The variable holding the webhook URL.")
+    secret_env: str | None = Field(default=None, pattern=ENV_NAME, description="The variable holding the signing key (webhook).")
+
+    @model_validator(mode="after")
+    def _signed_webhooks(self) -> "Channel":
+        if self.kind == "webhook" and not self.secret_env:
+            raise ValueError("a webhook channel needs secret_env: its messages are signed")
+        self.name = self.name or self.kind
+        return self
+
+
 class Department(Section):
     """Who owns a set of issues, and where their alerts go."""
 
     name: str = Field(min_length=1)
     leads: list[Address] = Field(min_length=1)
     escalation: list[Address] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list, description="Slack, Teams or webhook channels beside e-mail.")
     digest_at: str = Field(default="08:00", pattern=HH_MM)
     timezone: str = "UTC"
 
@@ -108,6 +131,14 @@ class Department(Section):
     @classmethod
     def _known_zone(cls, zone: str) -> str:
         return known_zone(zone)
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, channels: list[Channel]) -> list[Channel]:
+        names = [c.name for c in channels]
+        if len(names) != len(set(names)):
+            raise ValueError(f"channel names must be unique: {names}")
+        return channels
 
 
 class Issue(Section):

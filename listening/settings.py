@@ -11,14 +11,17 @@ the environment. Secrets live only here, never in the config file.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+from dotenv import dotenv_values
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from listening.errors import ConfigError
 
-__all__ = ["Settings", "settings"]
+__all__ = ["Settings", "named", "settings"]
 
 # Our own checkout's ../shared (the fixtures folder beside it), where the demo finds its data.
 _CHECKOUT_SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -62,3 +65,12 @@ def settings() -> Settings:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"environment: {problems}") from None
+
+
+def named(name: str) -> str | None:
+    """A variable the config names (``channels[].url_env``, ``secret_env``): a webhook URL or a
+    signing key, from the environment, then ``.env``; None when unset or empty."""
+    value = os.environ.get(name)
+    if not value and Path(".env").exists():
+        value = dotenv_values(".env").get(name)
+    return value or None

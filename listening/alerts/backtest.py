@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from listening.alerts import explain, incidents
 from listening.alerts.detect import Finding, enabled_rules, lookback, scan
 from listening.alerts.frame import Frame, floor_hour
 from listening.alerts.lifecycle import Book, as_json
@@ -61,8 +62,15 @@ def replay(store, config: Config, start: datetime, end: datetime,
 
 def backtest(store, config: Config, start: datetime, end: datetime,
              png_path: str | Path | None = None) -> list[dict]:
-    """The alerts that would have fired in ``[start, end]`` (JSON form), oldest first."""
-    return [as_json(a) for a in replay(store, config, start, end, png_path).alerts]
+    """The alerts that would have fired in ``[start, end]`` (JSON form, each with its incident
+    and why it is spiking), oldest first."""
+    alerts = replay(store, config, start, end, png_path).alerts
+    for inc in incidents.group(alerts):
+        for alert in (a for a in alerts if a["_id"] in inc["alerts"]):
+            alert["incident"] = inc["id"]
+    for alert in alerts:
+        explain.attach(store, config, alert)
+    return [as_json(a) for a in alerts]
 
 
 def table(alerts: list[dict]) -> str:
@@ -73,4 +81,19 @@ def table(alerts: list[dict]) -> str:
         rows.append(f"{a['opened_at'][:16]:17} {(a['resolved_at'] or 'open')[:16]:17} {a['rule']:16} "
                     f"{a['brand']:15} {a['issue'] or '(all)':16} {a['observed']:>5.0f} "
                     f"{a['expected']:>6.1f} {a['severity']}")
+    return "\n".join(rows)
+
+
+def budget(alerts: list[dict], config: Config) -> str:
+    """Per week: alerts per department and e-mails per recipient, one per alert (raw) and one
+    per incident (grouped, ``listening.alerts.incidents``): the budget rules are tuned against."""
+    b = incidents.budget(alerts, config)
+    rows = []
+    for w in sorted(set(b["alerts"]) | set(b["incidents"])):
+        per_dept = b["alerts"][w]
+        rows.append(f"{w}: {sum(per_dept.values())} alerts, {b['incidents'][w]} incidents")
+        rows += [f"  alerts   {dept:30} {n:>4}" for dept, n in sorted(per_dept.items())]
+        for to in sorted(set(b["emails_raw"][w]) | set(b["emails_grouped"][w])):
+            rows.append(f"  e-mails  {to:30} {b['emails_raw'][w][to]:>4} (one per alert) in "
+                        f"{b['emails_grouped'][w][to]:>3} incident threads")
     return "\n".join(rows)

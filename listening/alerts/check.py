@@ -12,14 +12,14 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from listening.alerts import explain
+from listening.alerts import explain, incidents
 from listening.alerts.detect import enabled_rules, lookback, scan
 from listening.alerts.frame import Frame, floor_hour
 from listening.alerts.lifecycle import UNRESOLVED, Book, as_json
 from listening.alerts.rules import Context
 from listening.config import Config
+from listening.notify import channels, routing
 from listening.notify import mail as notify
-from listening.notify import routing
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +48,22 @@ def check(store, config: Config, at: datetime | None = None) -> list[dict]:
             nonlocal mail_errors
             try:
                 notify.queue_alert(store, config, alert, chart=lambda: explain.chart_png(store, config, alert, ctx))
+                channels.queue_alert(store, config, as_json(alert))  # Slack, Teams, webhooks
             except Exception:
                 log.exception("queueing the mail of alert %s failed", alert["_id"])
                 mail_errors += 1
 
         for alert in changes.opened:
+            alert["incident"] = incidents.incident_for(store, alert)  # its e-mails thread together
+            explain.attach(store, config, alert)
             if store.alerts.insert(alert):
                 mail(alert)
         for alert in changes.grown:
+            explain.attach(store, config, alert)  # again only when its peak moved
             store.alerts.save_growth(alert)
             mail(alert)  # mailed once it is severe enough, or if queueing failed before
         for alert in changes.reopened:
+            explain.attach(store, config, alert)
             store.alerts.reopen(alert, at)
         for alert in changes.resolved:
             store.alerts.transition(alert["_id"], allowed=list(UNRESOLVED), to="resolved", at=at, who="auto")

@@ -145,4 +145,5 @@ def as_json(alert: dict) -> dict:
             "peak_at": iso(alert.get("peak_at")), "resolved_at": iso(alert.get("resolved_at")),
             "observed": alert["observed"], "expected": alert["expected"],
             "score": alert.get("score"), "severity": alert["severity"],
-            "window_hours": alert.get("window_hours")}
+            "window_hours": alert.get("window_hours"), "incident": alert.get("incident"),
+            "explanation": alert.get("explanation")}

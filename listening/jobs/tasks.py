@@ -45,8 +45,9 @@ def alerts() -> None:
 
 
 def outbox() -> None:
-    """Send queued e-mails (alerts wait there while SMTP is down)."""
+    """Send queued e-mails and channel posts (alerts wait there while SMTP or a webhook is down)."""
     run_recorded("outbox", lambda ctx, _: call("listening.notify.outbox", "flush", ctx.store, ctx.config))
+    run_recorded("channels", lambda ctx, _: call("listening.notify.channels", "flush", ctx.store, ctx.config))
 
 
 def digest(department: str) -> None:

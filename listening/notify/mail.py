@@ -92,7 +92,7 @@ def render_alert(store, config: Config, alert: dict, *, to: list[str], key: str,
                    opened=f"{alert['opened_at']:%Y-%m-%d %H:%M} UTC", alert_url=alert_url(config, alert),
                    quiet=next((r.resolve_after_quiet for r in config.alerts.rules if r.name == alert["rule"]), 6),
                    escalation=escalation_minutes is not None, escalation_minutes=escalation_minutes,
-                   chart_cid=cid[1:-1] if png else None)
+                   chart_cid=cid[1:-1] if png else None, spiking=alert.get("explanation"))
     prefix = "ESCALATION " if escalation_minutes is not None else ""
     msg = _envelope(config, to, f"{prefix}[{alert['severity']}] {headline}", key)
     msg.set_content(_env.get_template("alert.txt.j2").render(context))
@@ -134,8 +134,18 @@ def queue_alert(store, config: Config, alert: dict, chart: Chart | None = None) 
         log.warning("alert %s: no recipients for department %r", alert["_id"], alert.get("department"))
         return False
     msg = render_alert(store, config, alert, to=to, key=key, chart=chart() if chart else None)
+    thread(msg, alert)
     return store.outbox.enqueue(key, to=to, subject=msg["Subject"], raw=wire_bytes(msg),
                                 kind="alert", ref=alert["_id"])
+
+
+def thread(msg: EmailMessage, alert: dict) -> None:
+    """Every e-mail of one incident refers to the same root id, so mail clients show the
+    incident as one conversation (the root itself is never sent; clients thread on it anyway)."""
+    if alert.get("incident"):
+        root = message_id(f"incident:{alert['incident']}")
+        msg["In-Reply-To"] = root
+        msg["References"] = root
 
 
 def _told_already(store, alert: dict) -> bool:

@@ -54,7 +54,7 @@ class AlertRepo:
             return False
 
     GROWTH_FIELDS = ("observed", "expected", "score", "severity", "peak_at", "latest", "history",
-                     "buckets", "last_fired_at", "window_end", "window_hours")
+                     "buckets", "last_fired_at", "window_end", "window_hours", "explanation")
 
     def save_growth(self, alert: dict) -> None:
         """Write what detection owns; status and who/when stay with the people."""

@@ -35,23 +35,29 @@ class OutboxRepo:
         self.collection.create_index([("created_at", ASCENDING)])
 
     def enqueue(self, key: str, *, to: list[str], subject: str, raw: bytes, kind: str,
-                ref: str | None = None, now: datetime | None = None) -> bool:
-        """Queue a message; False when one with this key was queued before."""
+                ref: str | None = None, now: datetime | None = None, channel: str = "email") -> bool:
+        """Queue a message; False when one with this key was queued before.
+
+        ``channel``: "email", or a channel's "department/name" (listening.notify.channels),
+        whose ``raw`` is the JSON body to post.
+        """
         now = now or _now()
         try:
             self.collection.insert_one({
-                "_id": key, "kind": kind, "ref": ref, "to": list(to), "subject": subject,
+                "_id": key, "kind": kind, "ref": ref, "channel": channel, "to": list(to), "subject": subject,
                 "raw": Binary(raw), "status": "pending", "attempts": 0, "created_at": now,
                 "next_attempt_at": now, "lease_until": None, "sent_at": None, "last_error": None})
             return True
         except DuplicateKeyError:
             return False
 
-    def claim(self, now: datetime, lease: timedelta) -> dict | None:
-        """Take the next due message (or one whose sender died mid-send)."""
+    def claim(self, now: datetime, lease: timedelta, *, email: bool = True) -> dict | None:
+        """Take the next due message (or one whose sender died mid-send): an e-mail, or with
+        ``email=False`` a channel message. Messages queued before channels existed are e-mails."""
+        channel = {"channel": {"$in": [None, "email"]}} if email else {"channel": {"$nin": [None, "email"]}}
         return self.collection.find_one_and_update(
             {"$or": [{"status": "pending", "next_attempt_at": {"$lte": now}},
-                     {"status": "sending", "lease_until": {"$lt": now}}]},
+                     {"status": "sending", "lease_until": {"$lt": now}}], **channel},
             {"$set": {"status": "sending", "lease_until": now + lease}, "$inc": {"attempts": 1}},
             sort=[("next_attempt_at", ASCENDING)], return_document=ReturnDocument.AFTER)
 

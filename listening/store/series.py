@@ -72,6 +72,14 @@ class SeriesRepo:
                                  -d["published_at"].timestamp()))
         return docs[:limit]
 
+    def window(self, brand: str, since: datetime, until: datetime, *, limit: int = 20_000) -> list[dict]:
+        """A brand's mentions in ``[since, until)`` with what an explanation reads (text, author,
+        source, language, tone, issues); the (brands, published_at) index serves it."""
+        fields = {"text": 1, "url": 1, "author": 1, "source": 1, "lang": 1, "published_at": 1,
+                  "sentiment.label": 1, "sentiment.compound": 1, "issues": 1}
+        query = {"brands": brand, "published_at": {"$gte": since, "$lt": until}}
+        return list(self.mentions.find(query, fields).limit(limit))
+
 
 class SeriesCache:
     """``alert_series``: the rollups re-shaped for the alert rules, one document per

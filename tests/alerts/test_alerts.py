@@ -7,34 +7,15 @@ winter-storm cancellation surges are real and must alarm; American's collection 
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from pymongo import MongoClient
 
 from listening.alerts import backtest, check, replay
 from listening.config import parse_config
-from listening.ingest.importer import import_file
-from listening.ingest.pipeline import Pipeline
-from listening.store import Store
-from tests.conftest import TWEETS_CSV
 
 UTC = timezone.utc
 START, END = datetime(2015, 2, 17, tzinfo=UTC), datetime(2015, 2, 24, 20, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def airline_store(mongo_uri, demo_config, tmp_path_factory):
-    """The airline tweets through the real pipeline, once for this module."""
-    client = MongoClient(mongo_uri, tz_aware=True)
-    store = Store(client, f"test_alerts_{uuid.uuid4().hex[:8]}")
-    store.ensure_indexes()
-    import_file(Pipeline(store, demo_config), TWEETS_CSV, demo_config.import_mapping,
-                source="tweets", rejects_path=tmp_path_factory.mktemp("alerts") / "r.jsonl")
-    yield store
-    client.drop_database(store.db.name)
-    client.close()
 
 
 @pytest.fixture(scope="module")

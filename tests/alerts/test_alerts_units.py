@@ -129,9 +129,10 @@ def test_public_api():
     import listening.alerts as alerts
     from listening.alerts import manage
     from listening.notify.mail import send_digests  # noqa: F401
+    from listening.notify.channels import flush as post  # noqa: F401
     from listening.notify.outbox import flush  # noqa: F401
 
-    assert sorted(alerts.__all__) == ["RULES", "acknowledge", "as_json", "backtest", "check",
+    assert sorted(alerts.__all__) == ["RULES", "acknowledge", "as_json", "backtest", "budget", "check",
                                       "register", "replay", "resolve", "table"]
     assert all(hasattr(alerts, name) for name in alerts.__all__)
     assert issubclass(manage.AlertStateError, ValueError)

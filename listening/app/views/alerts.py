@@ -52,6 +52,41 @@ def band(key: str, alert_id: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
+def spiking(key: str, alert_id: str) -> dict | None:
+    """Why it is spiking: the explanation stored with the alert, or computed now for older alerts."""
+    store = d.store(key)
+    alert = store.alerts.get(alert_id)
+    return alert.get("explanation") or explain.attach(store, d.config(), alert)
+
+
+def show_spiking(why: dict) -> None:
+    """Rising terms, where they come from, tone and examples; mention text only in tables (as text)."""
+    st.markdown("**Why it is spiking**")
+    tone = why["tone"]
+    st.caption(f"{why['window']['mentions']} mentions in the window against {why['baseline']['mentions']} in the "
+               f"baseline ({why['baseline']['start'][:10]} to {why['baseline']['end'][:10]})."
+               + ("" if tone["negative_now"] is None or tone["negative_baseline"] is None else
+                  f" Negative share {tone['negative_now']:.0%} now, {tone['negative_baseline']:.0%} in the baseline."))
+    terms, where = st.columns([1, 1])
+    terms.dataframe(pd.DataFrame(why["terms"], columns=["term", "count", "expected"]).rename(
+        columns={"term": "rising term", "count": "now"}), hide_index=True, width="stretch", key="alerts_terms")
+    where.dataframe(pd.DataFrame(
+        [{"from": kind, "name": r["name"], "mentions": r["count"], "share": r["share"],
+          "baseline share": r["baseline_share"], "many posts": r.get("many", False)}
+         for kind in ("sources", "authors", "languages") for r in why[kind]]),
+        hide_index=True, width="stretch", key="alerts_where",
+        column_config={"share": st.column_config.NumberColumn(format="percent"),
+                       "baseline share": st.column_config.NumberColumn(format="percent")})
+    if why["examples"]:
+        st.dataframe(pd.DataFrame([{"when": m["when"][:16].replace("T", " "), "copies": m["copies"],
+                                    "author": m["author"], "text": m["text"], "shows": ", ".join(m["terms"]),
+                                    "link": m["link"]} for m in why["examples"]]),
+                     hide_index=True, width="stretch", key="alerts_examples", column_config={
+                         "text": st.column_config.TextColumn(width="large"),
+                         "link": st.column_config.LinkColumn(display_text="open")})
+
+
+@st.cache_data(ttl=60, show_spinner=False)
 def evidence(key: str, alert_id: str) -> list[dict]:
     """The mentions behind the alert: its brand (and issue), negative, in its window, newest first."""
     store = d.store(key)
@@ -196,6 +231,10 @@ if examples:
                      "link": st.column_config.LinkColumn(display_text="open")})
 else:
     st.caption("No example mentions found in the alert's window.")
+
+why = spiking(key, chosen)
+if why:
+    show_spiking(why)
 
 st.markdown("**E-mails**")
 sent = emails(key, chosen)

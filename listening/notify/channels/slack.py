@@ -1,0 +1,26 @@
+"""Slack incoming webhook, Block Kit. Mention text goes in ``plain_text`` objects, so it is
+shown as text: no mrkdwn, no @channel pings, no links a tweet smuggled in."""
+
+from __future__ import annotations
+
+from listening.config import Config
+from listening.notify.channels import register, text
+
+
+def plain(s: str, limit: int = 3000) -> dict:
+    return {"type": "plain_text", "text": s[:limit] or " ", "emoji": False}
+
+
+@register("slack")
+def render(alert: dict, config: Config) -> dict:
+    head = text.headline(alert)
+    blocks = [{"type": "header", "text": plain(head, 150)},
+              {"type": "section", "text": plain(text.summary(alert))}]
+    why = alert.get("explanation")
+    if why:
+        blocks += [{"type": "section", "text": plain("Rising: " + text.terms(why))},
+                   {"type": "context", "elements": [plain(text.where(why))]}]
+        blocks += [{"type": "section", "text": plain(text.example(m))} for m in why["examples"][:3]]
+    blocks.append({"type": "actions", "elements": [
+        {"type": "button", "text": plain("Open in Listening Centre"), "url": text.url(config, alert)}]})
+    return {"text": head, "blocks": blocks}
