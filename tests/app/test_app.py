@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from listening.app import common as dashboard
 from listening.app.serve import ENTRY
+from tests.conftest import FIXTURES
 from tests.support.dashboard_seed import BRAND_COUNTS, NEEDS_REPLY, add_search_volume, open_alert, seed
 
 APP = str(ENTRY)
@@ -280,3 +281,30 @@ def test_query_tester_saves_a_query_with_who_and_when_and_the_pipeline_uses_it(s
         published_at="2024-05-01T10:00:00Z")])
     assert counts.new == 1
     assert store.mentions.collection.find_one({"external_id": "q1"})["brands"] == ["United"]
+
+
+def colour_domain(at: AppTest, index: int) -> list[str]:
+    """The brand colour scale's domain of a chart (what its legend lists)."""
+    import json
+
+    spec = json.loads(at.get("vega_lite_chart")[index].proto.spec)
+    layers = spec.get("layer") or [spec]
+    return layers[0]["encoding"]["color"]["scale"]["domain"]
+
+
+def test_share_of_search_draws_a_search_only_category_in_its_market(seeded, demo_config):
+    """The real CSV exports (six running brands in Canada): not the configured airlines."""
+    from listening.demo.trends import collect_exports
+
+    store, _ = seeded
+    collect_exports(store, demo_config, FIXTURES / "google_trends_exports_real")
+    at = open_page("share_of_search")
+    assert at.selectbox(key="search_category").options == ["online marketplaces", "running shoes"]
+    at.selectbox(key="search_category").set_value("running shoes").run()
+    assert not at.exception
+    drawn = set(chart_data(at)["brand"])
+    assert len(drawn) == 6 and "New balance Running" in drawn
+    assert set(colour_domain(at, 0)) == drawn and set(colour_domain(at, 1)) == drawn
+    assert {m.label for m in at.metric} == drawn
+    assert any(c.value.startswith("CA, 262 buckets") for c in at.caption)
+    assert "search-only category" in infos(at)  # no share of voice to put beside it, and it says why

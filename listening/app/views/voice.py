@@ -88,7 +88,7 @@ series = pd.DataFrame(rows)
 line = alt.Chart(series).mark_line(point=True, clip=True).encode(
     x=d.time_x(window),
     y=alt.Y("net_sentiment:Q", title="net sentiment", scale=alt.Scale(domain=[-1, 1])),
-    color=d.brand_colour(),
+    color=d.brand_colour(series["brand"].unique() if not series.empty else ()),
     tooltip=["brand", "time:T", "mentions", alt.Tooltip("net_sentiment:Q", format="+.2f")],
 )
 zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(strokeDash=[4, 4], color="#777").encode(y="y:Q")
