@@ -308,3 +308,51 @@ def test_share_of_search_draws_a_search_only_category_in_its_market(seeded, demo
     assert {m.label for m in at.metric} == drawn
     assert any(c.value.startswith("CA, 262 buckets") for c in at.caption)
     assert "search-only category" in infos(at)  # no share of voice to put beside it, and it says why
+
+
+def test_live_text_search_drives_the_chart_and_the_figures(seeded):
+    at = open_page()
+    at.text_input(key="live_text").input("delayed").run()
+    assert [m.label for m in at.metric][:2] == ["Mentions matching the search", "Negative"]
+    assert [m.value for m in at.metric][:2] == ["2", "100%"]  # the two "delayed" complaints
+    assert chart_data(at)["count"].sum() == 2
+    feed = at.dataframe[0].value
+    assert list(feed.columns[:6]) == ["published", "sentiment", "brands", "text", "issues", "link"]
+    assert feed["scored by"].iloc[0] in ("lexicon", "VADER lexicon", "learned model")
+
+
+def test_live_opens_the_linked_mention(seeded):
+    _, ids = seeded
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["mention"] = ids[2]
+    at.run()
+    assert not at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "cancelled my flight, awful service" in shown and "Linked mention" in shown
+    at.button(key="linked_mention_close").click().run()
+    assert "mention" not in at.query_params and "Linked mention" not in " ".join(m.value for m in at.markdown)
+
+    missing = AppTest.from_file(APP, default_timeout=30)
+    missing.query_params["mention"] = "no-such-id"
+    missing.run()
+    assert "No mention 'no-such-id' in this store" in missing.warning[0].value
+
+
+def test_alert_link_selects_that_alert_and_acknowledge_keeps_it(seeded):
+    store, _ = seeded
+    first = open_alert(store, brand="JetBlue", issue="Delay", hours_before=3)
+    linked = open_alert(store, brand="United", issue="Cancellation", hours_before=2)
+    newest = open_alert(store, brand="United", issue="Delay", hours_before=1)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.switch_page("views/alerts.py")
+    at.query_params["alert"] = linked
+    at.run()
+    assert not at.exception
+    pick = at.selectbox(key="alerts_pick")
+    assert pick.value == linked and at.subheader[0].value == "United · Cancellation"
+    at.button(key="alerts_ack").click().run()
+    pick = at.selectbox(key="alerts_pick")
+    assert pick.value == linked and pick.format_func(pick.value).endswith("· acknowledged")
+    assert store.alerts.get(linked)["status"] == "acknowledged"
+    assert {store.alerts.get(i)["status"] for i in (first, newest)} == {"open"}
+    assert at.query_params["alert"] == linked
