@@ -299,9 +299,8 @@ def test_share_of_search_draws_a_search_only_category_in_its_market(seeded, demo
     store, _ = seeded
     collect_exports(store, demo_config, FIXTURES / "google_trends_exports_real")
     at = open_page("share_of_search")
-    assert at.selectbox(key="search_category").options == ["online marketplaces", "running shoes"]
-    at.selectbox(key="search_category").set_value("running shoes").run()
-    assert not at.exception
+    # the category comparing most terms comes first
+    assert at.selectbox(key="search_category").options == ["running shoes", "online marketplaces"]
     drawn = set(chart_data(at)["brand"])
     assert len(drawn) == 6 and "New balance Running" in drawn
     assert set(colour_domain(at, 0)) == drawn and set(colour_domain(at, 1)) == drawn
@@ -356,3 +355,18 @@ def test_alert_link_selects_that_alert_and_acknowledge_keeps_it(seeded):
     assert store.alerts.get(linked)["status"] == "acknowledged"
     assert {store.alerts.get(i)["status"] for i in (first, newest)} == {"open"}
     assert at.query_params["alert"] == linked
+
+
+def test_sources_health_counts_trends_runs_by_their_points(seeded, demo_config):
+    from listening.demo.trends import collect_exports
+
+    store, _ = seeded
+    folder = FIXTURES / "google_trends_exports_real"
+    collect_exports(store, demo_config, folder)
+    at = open_page("sources")
+    sources = at.dataframe[0].value
+    assert list(sources.columns[:4]) == ["source", "status", "last run", "items last run"]
+    trends = sources.set_index("source").loc[f"csv:{folder}"]
+    assert trends["items last run"] == 3 * 72  # the Malaysia run: its points, not 0 items
+    runs = chart_data(at)
+    assert sorted(runs.loc[runs["unit"] == "points", "items"]) == [3 * 72, 6 * 262]

@@ -150,7 +150,7 @@ table = pd.DataFrame([{
     "status": x["status"], "severity": SEVERITY.get(x.get("severity"), x.get("severity")), "brand": x["brand"],
     "issue": x.get("issue") or "all mentions", "rule": x["rule"], "opened": x["opened_at"],
     "observed": x.get("observed"), "expected": x.get("expected"), "department": x.get("department"),
-    "acknowledged by": x.get("acknowledged_by"), "resolved by": x.get("resolved_by"),
+    "acknowledged by": x.get("acknowledged_by") or "", "resolved by": x.get("resolved_by") or "",
 } for x in rows])
 st.dataframe(table, hide_index=True, width="stretch", key="alerts_table", column_config={
     "opened": st.column_config.DatetimeColumn("opened (UTC)", format="D MMM YYYY HH:mm"),
@@ -182,7 +182,7 @@ points = pd.DataFrame([{"time": p["at"], "expected": p["expected"], "observed": 
                        for p in alert.get("history") or []])
 layers = [
     alt.Chart(hourly).mark_bar(color="#999999", opacity=0.6).encode(
-        x=alt.X("hour:T", title=None), x2="time:T", y=alt.Y("mentions:Q", title="mentions"), y2=alt.datum(0),
+        x=alt.X("hour:T", title=None, axis=alt.Axis(format="%d %b %H:%M", labelOverlap=True)), x2="time:T", y=alt.Y("mentions:Q", title="mentions"), y2=alt.datum(0),
         tooltip=[alt.Tooltip("hour:T", format="%d %b %H:%M"), "mentions:Q"]),
     alt.Chart(hourly).mark_line(color="#222222", interpolate="step-after").encode(
         x="time:T", y="observed:Q",

@@ -18,7 +18,10 @@ SMOOTHING = {"auto": "auto (12 months / 4 weeks / 7 days)", "none": "none", 2: "
 
 @st.cache_data(ttl=300, show_spinner=False)
 def categories(key: str) -> list[str]:
-    return d.store(key).trends.categories()
+    """Categories with search data, the ones comparing most terms first (the fullest story)."""
+    repo = d.store(key).trends
+    terms = {c: len({p["term"] for p in repo.points(category=c)}) for c in repo.categories()}
+    return sorted(terms, key=lambda c: (-terms[c], c))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
