@@ -73,6 +73,7 @@ def collect_exports(store, config: Config, folder: str | Path, *, exports=EXPORT
             "backend": "csv", "csv_dir": str(folder), "geo": export.geo, "regions": [],
             "timeframe": export.timeframe, "categories": [], "search_only": {export.category: list(export.terms)},
             "related": False, "by_region": False, "pacing_seconds": 0.0})
-        summaries.append(collect(store, config.model_copy(update={"trends": trends}),
-                                 backend=CsvBackend(folder, now=export.exported)))
+        backend = CsvBackend(folder, now=export.exported)
+        backend.source = f"Google Trends CSV exports: {export.category} ({export.geo})"
+        summaries.append(collect(store, config.model_copy(update={"trends": trends}), backend=backend))
     return summaries

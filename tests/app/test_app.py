@@ -361,12 +361,24 @@ def test_sources_health_counts_trends_runs_by_their_points(seeded, demo_config):
     from listening.demo.trends import collect_exports
 
     store, _ = seeded
-    folder = FIXTURES / "google_trends_exports_real"
-    collect_exports(store, demo_config, folder)
+    collect_exports(store, demo_config, FIXTURES / "google_trends_exports_real")
     at = open_page("sources")
     sources = at.dataframe[0].value
     assert list(sources.columns[:4]) == ["source", "status", "last run", "items last run"]
-    trends = sources.set_index("source").loc[f"csv:{folder}"]
-    assert trends["items last run"] == 3 * 72  # the Malaysia run: its points, not 0 items
+    points = sources.set_index("source")["items last run"]
+    assert points["Google Trends CSV exports: running shoes (CA)"] == 6 * 262  # points, not 0 items
+    assert points["Google Trends CSV exports: online marketplaces (MY)"] == 3 * 72
     runs = chart_data(at)
     assert sorted(runs.loc[runs["unit"] == "points", "items"]) == [3 * 72, 6 * 262]
+
+
+def test_needs_reply_says_why_in_words_and_recent_actions_show_text(seeded):
+    store, ids = seeded
+    at = open_page("needs_reply")
+    why = set(", ".join(at.dataframe[0].value["why"]).split(", "))
+    assert why and why <= {"asks a question", "asks us to act", "may leave us"}
+    store.feed.correct(ids[2], "sam", sentiment="neutral")
+    at = open_page("needs_reply")
+    actions = at.dataframe[-1].value
+    assert actions.loc[0, "mention"].startswith("@united you cancelled my flight")
+    assert actions.loc[0, "change"] == "sentiment negative → neutral"

@@ -153,8 +153,9 @@ def feed() -> None:
                      column_config={
                          "published": st.column_config.DatetimeColumn("published (UTC)", format="D MMM HH:mm"),
                          "sentiment": st.column_config.TextColumn(width="small"),
-                         "text": st.column_config.TextColumn("text", width="large"),
-                         "issues": st.column_config.TextColumn("issues", width="medium"),
+                         # px: as much text as fits with the issues and the link still on screen
+                         "text": st.column_config.TextColumn("text", width=460),
+                         "issues": st.column_config.TextColumn("issues", width=170),
                          "link": st.column_config.LinkColumn("link", display_text="open", width="small"),
                      })
     left, right = st.columns(2)

@@ -165,7 +165,8 @@ sources = source_table(rows, cfg.sources)
 if sources.empty:
     st.info("No source has run yet: `listening crawl` collects the configured sources.")
 else:
-    st.dataframe(sources, hide_index=True, width="stretch", key="sources_table", column_config=RUN_COLUMNS)
+    st.dataframe(sources.fillna({"error": ""}), hide_index=True, width="stretch", key="sources_table",
+                 column_config=RUN_COLUMNS)
 window_rows = [r for r in rows if r["started"] and window.since and r["started"] >= window.since] or rows
 if window_rows:
     frame = pd.DataFrame(window_rows)
@@ -187,7 +188,8 @@ jobs = job_table(runs)
 if jobs.empty:
     st.info("No job has run yet: `listening schedule` runs crawls, Trends, alerts and digests on time.")
 else:
-    st.dataframe(jobs, hide_index=True, width="stretch", key="jobs_table", column_config=RUN_COLUMNS)
+    st.dataframe(jobs.fillna({"error": ""}), hide_index=True, width="stretch", key="jobs_table",
+                 column_config=RUN_COLUMNS)
 
 if trends:
     with st.expander("Google Trends"):
