@@ -29,6 +29,14 @@ def method(mention: dict) -> str:
     return METHODS.get(name, name or "–")
 
 
+def methods(mentions: list[dict]) -> str:
+    """Which methods scored these mentions' sentiment, most used first: "lexicon (290), learned model (10)"."""
+    counts: dict[str, int] = {}
+    for m in mentions:
+        counts[method(m)] = counts.get(method(m), 0) + 1
+    return ", ".join(f"{name} ({n:,})" for name, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "–"
+
+
 def card(mention: dict | None, mention_id: str) -> None:
     """The mention a link points at (``/live?mention=ID``), as plain text, above the feed."""
     with st.container(border=True, key="linked_mention"):

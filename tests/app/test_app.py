@@ -382,3 +382,11 @@ def test_needs_reply_says_why_in_words_and_recent_actions_show_text(seeded):
     actions = at.dataframe[-1].value
     assert actions.loc[0, "mention"].startswith("@united you cancelled my flight")
     assert actions.loc[0, "change"] == "sentiment negative → neutral"
+
+
+def test_voice_says_which_method_scored_the_sentiment(seeded):
+    store, ids = seeded
+    store.feed.correct(ids[0], "sam", sentiment="neutral")
+    at = open_page("voice")
+    note = next(c.value for c in at.caption if c.value.startswith("Sentiment scored by"))
+    assert note == "Sentiment scored by lexicon (7), corrected by sam (1): the newest 8 mentions of the window."

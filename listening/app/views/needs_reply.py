@@ -102,7 +102,8 @@ elif rows:
     with st.container(border=True):
         st.markdown(d.plain(mention.get("text")))
         st.caption(d.plain(f"{', '.join(mention.get('brands') or ())} · {mention.get('source')} · "
-                           f"{mention.get('author') or 'unknown author'} · {mention['published_at']:%d %b %Y %H:%M} UTC"))
+                           f"{mention.get('author') or 'unknown author'} · {mention['published_at']:%d %b %Y %H:%M} UTC · "
+                           f"{(mention.get('sentiment') or {}).get('label', 'neutral')} ({shown.method(mention)})"))
         if mention.get("url"):
             st.link_button("Open the original", mention["url"])
         note = st.text_input("Note (optional)", key="reply_note", placeholder="replied by DM, refund issued...")
