@@ -390,3 +390,12 @@ def test_voice_says_which_method_scored_the_sentiment(seeded):
     at = open_page("voice")
     note = next(c.value for c in at.caption if c.value.startswith("Sentiment scored by"))
     assert note == "Sentiment scored by lexicon (7), corrected by sam (1): the newest 8 mentions of the window."
+
+
+def test_a_mention_link_is_never_empty_and_never_a_script():
+    """Synthetic mentions: the fixtures' tweets have no URL at all, none has a javascript: one."""
+    from listening.app.mention import link
+
+    assert link({"_id": "a b/c", "url": None}) == "/live?mention=a%20b/c"
+    assert link({"_id": "x", "url": "javascript:alert(1)"}) == "/live?mention=x"
+    assert link({"_id": "x", "url": "https://example.com/m/1"}) == "https://example.com/m/1"
