@@ -240,11 +240,26 @@ PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#e
            "#ff9da6", "#bab0ac"]
 
 
-def brand_colour(*, legend: bool = True) -> alt.Color:
-    """The same colour for a brand on every page (config order, a colour-blind-safe palette)."""
-    names = [b.name for b in config().brands]
-    return alt.Color("brand:N", title="brand", sort=names, legend=alt.Legend(symbolOpacity=1) if legend else None,
-                     scale=alt.Scale(domain=names, range=[PALETTE[i % len(PALETTE)] for i in range(len(names))]))
+def brand_colours(drawn=None) -> dict[str, str]:
+    """Name -> colour for what a chart draws: a configured brand keeps its colour on every page
+    (config order, a colour-blind-safe palette); other names (search-only terms) take the
+    colours this chart leaves free, so every drawn series has a colour and a legend entry."""
+    configured = [b.name for b in config().brands]
+    own = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(configured)}
+    names = configured if drawn is None else list(dict.fromkeys(drawn))
+    out = {n: own[n] for n in sorted((n for n in names if n in own), key=configured.index)}
+    free = [c for c in PALETTE if c not in out.values()] or PALETTE
+    for i, name in enumerate(n for n in names if n not in own):
+        out[name] = free[i % len(free)]
+    return out
+
+
+def brand_colour(drawn=None, *, legend: bool = True) -> alt.Color:
+    """The brand colour channel; ``drawn``: the brands the chart's data holds (default: the config's)."""
+    colours = brand_colours(drawn)
+    return alt.Color("brand:N", title="brand", sort=list(colours),
+                     legend=alt.Legend(symbolOpacity=1) if legend else None,
+                     scale=alt.Scale(domain=list(colours), range=list(colours.values())))
 
 
 def time_x(window: Window, field: str = "time", title: str | None = None) -> alt.X:

@@ -7,9 +7,13 @@ from listening.app import common as dashboard
 st.set_page_config(page_title="Listening Centre", page_icon=":material/hearing:", layout="wide")
 dashboard.require_login(dashboard.config())
 
+LIVE = {"page": "views/live.py", "title": "Live", "icon": ":material/dynamic_feed:"}
 pages = st.navigation({
     "Respond": [
-        st.Page("views/live.py", title="Live", icon=":material/dynamic_feed:", default=True),
+        # Live is the front page; /live is the same page (the e-mails link /live?mention=ID),
+        # hidden from the menu so it is listed once.
+        st.Page(**LIVE, default=True, url_path="front"),
+        st.Page(**LIVE, url_path="live", visibility="hidden"),
         st.Page("views/needs_reply.py", title="Needs reply", icon=":material/reply:"),
         st.Page("views/alerts.py", title="Alerts", icon=":material/notifications_active:"),
     ],

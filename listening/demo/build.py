@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from listening.alerts import check
 from listening.config import Config, Source
 from listening.demo.feed import DEMO_SOURCE, serve_tweets
-from listening.demo.trends import collect_recorded
+from listening.demo.trends import collect_exports, collect_recorded
 from listening.ingest import crawl
 from listening.settings import settings
 from listening.store import Store
@@ -19,6 +19,7 @@ SHARED = settings().shared_dir
 TWEETS = SHARED / "fixtures" / "twitter_us_airline_sentiment" / "Tweets.csv"
 REPLAY_HOURS = 72
 CASSETTES = SHARED / "fixtures" / "google_trends_pytrends_cassettes"
+EXPORTS = SHARED / "fixtures" / "google_trends_exports_real"
 
 
 def build(store: Store, config: Config, *, console: Console) -> dict[str, int]:
@@ -46,8 +47,11 @@ def build(store: Store, config: Config, *, console: Console) -> dict[str, int]:
         console.print(f"[yellow]demo crawl: {row['status']}: {row['error']}[/]")
     summary = {k: row[k] for k in ("pages", *crawl.COUNT_KEYS)}
     with console.status("Collecting the recorded Google Trends answers..."):
-        trends = collect_recorded(store, config, CASSETTES)
-    summary["search volume points"] = trends["points_new"] + trends["points_updated"] + trends["points_unchanged"]
+        runs = [collect_recorded(store, config, CASSETTES)]
+    with console.status("Loading the Google Trends CSV exports..."):
+        runs += collect_exports(store, config, EXPORTS)
+    summary["search volume points"] = sum(r["points_new"] + r["points_updated"] + r["points_unchanged"]
+                                          for r in runs)
     summary["alerts"] = _replay_alert_rules(store, config, console)
     store.daily.rebuild()
     return summary

@@ -83,13 +83,16 @@ def _matrix(points: list[dict]) -> tuple[list[str], list[datetime], dict[str, np
 
 
 def _latest(store, category: str, geo: str | None, scope: str = "geo") -> tuple[list[dict], str]:
-    """The category's points of its most recent collection resolution."""
+    """The category's points of its most recent collection: its resolution and, when ``geo``
+    is None, its geo (each category is collected where its market is, e.g. CA or MY)."""
     points = [p for p in store.trends.points(category=category, geo=geo) if p.get("scope", "geo") == scope]
     if not points:
         return [], ""
     newest = max(points, key=lambda p: p["fetched_at"])
     resolution = newest.get("resolution", "")
-    return [p for p in points if p.get("resolution", "") == resolution], resolution
+    same_geo = geo is not None or scope != "geo"
+    return [p for p in points if p.get("resolution", "") == resolution
+            and (same_geo or p["geo"] == newest["geo"])], resolution
 
 
 def share_series(store, category: str, *, geo: str | None = None, smoothing: Smoothing = "auto",

@@ -1,6 +1,7 @@
 """Google Trends CSV exports as a backend: what people download by hand when rate-limited.
 
-An interest-over-time export (``multiTimeline.csv``) looks like::
+An interest-over-time export (``multiTimeline.csv``) looks like this (from Google's
+English UI; other UI languages translate the first two lines, which is fine)::
 
     Category: All categories
 
@@ -26,6 +27,7 @@ from listening.errors import MissingExport
 from listening.trends.frames import RegionValue, RelatedQuery, TrendsFrame, TrendsRequest, guess_resolution, on_scale
 
 HEADER = re.compile(r"^(?P<term>.+?):\s*\((?P<place>[^)]*)\)\s*$")
+DATE_START = re.compile(r"^\d{4}-\d{2}")
 FIRST_COLUMN = {"Day": "DAY", "Week": "WEEK", "Month": "MONTH", "Time": "HOUR"}
 GEO_COLUMN = {"Country": "COUNTRY", "Region": "REGION", "Subregion": "REGION", "Metro": "DMA",
               "DMA": "DMA", "City": "CITY"}
@@ -50,10 +52,20 @@ def _date(cell: str) -> datetime:
     raise ValueError(f"not a Trends export date: {cell!r}")
 
 
+def _is_time_header(lines: list[str], i: int) -> bool:
+    """The header row: ``Week,...`` in English, or in any UI language (``Semana``, ``Woche``)
+    term columns ``term: (place)`` above a row that starts with a date."""
+    cells = next(csv.reader([lines[i]]), [])
+    if not cells or cells[0].strip() in FIRST_COLUMN:
+        return bool(cells)
+    return (len(cells) > 1 and all(HEADER.match(c) for c in cells[1:]) and i + 1 < len(lines)
+            and DATE_START.match(lines[i + 1]) is not None)
+
+
 def read_export(text: str) -> tuple[list[str], list[str], list[datetime], list[list[float]], str]:
     """Parse one interest-over-time export: terms, places, dates, values[term][t], resolution."""
     lines = text.lstrip("\ufeff").splitlines()
-    start = next((i for i, line in enumerate(lines) if line.split(",", 1)[0].strip() in FIRST_COLUMN), None)
+    start = next((i for i in range(len(lines)) if _is_time_header(lines, i)), None)
     if start is None:
         raise ValueError("no Day/Week/Month header row")
     rows = list(csv.reader(io.StringIO("\n".join(lines[start:]))))
@@ -98,22 +110,24 @@ class CsvBackend:
                 continue
             for reader, into in ((read_export, self.exports), (read_geo_export, self.maps)):
                 try:
-                    into.append((path.name, *reader(text)))
+                    into.append((path, *reader(text)))
                     break
                 except (ValueError, IndexError):
                     continue  # another kind of export (e.g. relatedQueries.csv)
 
     def interest_over_time(self, request: TrendsRequest) -> TrendsFrame:
         wanted = [k.lower() for k in request.keywords]
-        for name, terms, _places, dates, values, resolution in self.exports:
+        for path, terms, _places, dates, values, resolution in self.exports:
             lower = [t.lower() for t in terms]
             if all(w in lower for w in wanted):
                 rows = [values[lower.index(w)] for w in wanted]
                 # Exports don't flag the bucket still running: one that ends after now is partial.
                 step = STEPS.get(resolution, timedelta(0))
                 partial = [d + step > self.now for d in dates]
+                # Answered when the file was saved: re-reading an unchanged export changes nothing.
+                saved = datetime.fromtimestamp(int(path.stat().st_mtime), timezone.utc)
                 return TrendsFrame(request.items, dates, rows, partial, resolution,
-                             [[True] * len(dates) for _ in rows], f"csv:{name}")
+                                   [[True] * len(dates) for _ in rows], f"csv:{path.name}", saved)
         raise MissingExport(f"no CSV export in {self.folder} compares {', '.join(request.keywords)}: "
                             "export that comparison from trends.google.com")
 

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from listening.app import common as dashboard
 from listening.app.serve import ENTRY
+from tests.conftest import FIXTURES
 from tests.support.dashboard_seed import BRAND_COUNTS, NEEDS_REPLY, add_search_volume, open_alert, seed
 
 APP = str(ENTRY)
@@ -280,3 +281,121 @@ def test_query_tester_saves_a_query_with_who_and_when_and_the_pipeline_uses_it(s
         published_at="2024-05-01T10:00:00Z")])
     assert counts.new == 1
     assert store.mentions.collection.find_one({"external_id": "q1"})["brands"] == ["United"]
+
+
+def colour_domain(at: AppTest, index: int) -> list[str]:
+    """The brand colour scale's domain of a chart (what its legend lists)."""
+    import json
+
+    spec = json.loads(at.get("vega_lite_chart")[index].proto.spec)
+    layers = spec.get("layer") or [spec]
+    return layers[0]["encoding"]["color"]["scale"]["domain"]
+
+
+def test_share_of_search_draws_a_search_only_category_in_its_market(seeded, demo_config):
+    """The real CSV exports (six running brands in Canada): not the configured airlines."""
+    from listening.demo.trends import collect_exports
+
+    store, _ = seeded
+    collect_exports(store, demo_config, FIXTURES / "google_trends_exports_real")
+    at = open_page("share_of_search")
+    # the category comparing most terms comes first
+    assert at.selectbox(key="search_category").options == ["running shoes", "online marketplaces"]
+    drawn = set(chart_data(at)["brand"])
+    assert len(drawn) == 6 and "New balance Running" in drawn
+    assert set(colour_domain(at, 0)) == drawn and set(colour_domain(at, 1)) == drawn
+    assert {m.label for m in at.metric} == drawn
+    assert any(c.value.startswith("CA, 262 buckets") for c in at.caption)
+    assert "search-only category" in infos(at)  # no share of voice to put beside it, and it says why
+
+
+def test_live_text_search_drives_the_chart_and_the_figures(seeded):
+    at = open_page()
+    at.text_input(key="live_text").input("delayed").run()
+    assert [m.label for m in at.metric][:2] == ["Mentions matching the search", "Negative"]
+    assert [m.value for m in at.metric][:2] == ["2", "100%"]  # the two "delayed" complaints
+    assert chart_data(at)["count"].sum() == 2
+    feed = at.dataframe[0].value
+    assert list(feed.columns[:6]) == ["published", "sentiment", "brands", "text", "issues", "link"]
+    assert feed["scored by"].iloc[0] in ("lexicon", "VADER lexicon", "learned model")
+
+
+def test_live_opens_the_linked_mention(seeded):
+    _, ids = seeded
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["mention"] = ids[2]
+    at.run()
+    assert not at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "cancelled my flight, awful service" in shown and "Linked mention" in shown
+    at.button(key="linked_mention_close").click().run()
+    assert "mention" not in at.query_params and "Linked mention" not in " ".join(m.value for m in at.markdown)
+
+    missing = AppTest.from_file(APP, default_timeout=30)
+    missing.query_params["mention"] = "no-such-id"
+    missing.run()
+    assert "No mention 'no-such-id' in this store" in missing.warning[0].value
+
+
+def test_alert_link_selects_that_alert_and_acknowledge_keeps_it(seeded):
+    store, _ = seeded
+    first = open_alert(store, brand="JetBlue", issue="Delay", hours_before=3)
+    linked = open_alert(store, brand="United", issue="Cancellation", hours_before=2)
+    newest = open_alert(store, brand="United", issue="Delay", hours_before=1)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.switch_page("views/alerts.py")
+    at.query_params["alert"] = linked
+    at.run()
+    assert not at.exception
+    pick = at.selectbox(key="alerts_pick")
+    assert pick.value == linked and at.subheader[0].value == "United · Cancellation"
+    at.button(key="alerts_ack").click().run()
+    pick = at.selectbox(key="alerts_pick")
+    assert pick.value == linked and pick.format_func(pick.value).endswith("· acknowledged")
+    assert store.alerts.get(linked)["status"] == "acknowledged"
+    assert {store.alerts.get(i)["status"] for i in (first, newest)} == {"open"}
+    assert at.query_params["alert"] == linked
+
+
+def test_sources_health_counts_trends_runs_by_their_points(seeded, demo_config):
+    from listening.demo.trends import collect_exports
+
+    store, _ = seeded
+    collect_exports(store, demo_config, FIXTURES / "google_trends_exports_real")
+    at = open_page("sources")
+    sources = at.dataframe[0].value
+    assert list(sources.columns[:4]) == ["source", "status", "last run", "items last run"]
+    points = sources.set_index("source")["items last run"]
+    assert points["Google Trends CSV exports: running shoes (CA)"] == 6 * 262  # points, not 0 items
+    assert points["Google Trends CSV exports: online marketplaces (MY)"] == 3 * 72
+    runs = chart_data(at)
+    assert sorted(runs.loc[runs["unit"] == "points", "items"]) == [3 * 72, 6 * 262]
+
+
+def test_needs_reply_says_why_in_words_and_recent_actions_show_text(seeded):
+    store, ids = seeded
+    at = open_page("needs_reply")
+    why = set(", ".join(at.dataframe[0].value["why"]).split(", "))
+    assert why and why <= {"asks a question", "asks us to act", "may leave us"}
+    store.feed.correct(ids[2], "sam", sentiment="neutral")
+    at = open_page("needs_reply")
+    actions = at.dataframe[-1].value
+    assert actions.loc[0, "mention"].startswith("@united you cancelled my flight")
+    assert actions.loc[0, "change"] == "sentiment negative → neutral"
+
+
+def test_voice_says_which_method_scored_the_sentiment(seeded):
+    store, ids = seeded
+    store.feed.correct(ids[0], "sam", sentiment="neutral")
+    at = open_page("voice")
+    note = next(c.value for c in at.caption if c.value.startswith("Sentiment scored by"))
+    assert note == "Sentiment scored by lexicon (7), corrected by sam (1): the newest 8 mentions of the window."
+
+
+def test_a_mention_link_is_never_empty_and_never_a_script():
+    """Synthetic mentions: the fixtures' tweets have no URL at all, none has a javascript: one."""
+    from listening.app.mention import link
+
+    assert link({"_id": "a b/c", "url": None}) == "/live?mention=a%20b/c"
+    assert link({"_id": "x", "url": "javascript:alert(1)"}) == "/live?mention=x"
+    assert link({"_id": "x", "url": "https://example.com/m/1"}) == "https://example.com/m/1"

@@ -1,6 +1,8 @@
 """End to end in a real browser: ``listening serve`` on 127.0.0.1, Debian's chromium driven
 headless by Playwright. Opens every page, screenshots it, acknowledges an alert through
-the UI and checks MongoDB. Screenshots go to a temporary folder, or with
+the UI and checks MongoDB, and follows the links of a real rendered alert e-mail. The data
+are real: a tenth of the demo's tweets and the real Google Trends CSV exports the demo loads
+(no invented search volume). Screenshots go to a temporary folder, or with
 ``LISTENING_SCREENSHOTS=docs/screenshots`` to the ones the docs show (to refresh them).
 
 Needs /usr/bin/chromium (``apt-get install chromium``); without it this test fails,
@@ -9,7 +11,9 @@ it never skips. Never ``playwright install``: it downloads a browser at run time
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -20,8 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TWEETS_CSV
-from tests.support.dashboard_seed import add_search_volume, open_alert, seed_tweets
+from listening.demo.trends import collect_exports
+from listening.notify.mail import render_alert
+from tests.conftest import FIXTURES, TWEETS_CSV
+from tests.support.dashboard_seed import open_alert, seed_tweets
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("LISTENING_CHROMIUM", "/usr/bin/chromium"))
@@ -51,10 +57,7 @@ def served(store_env, demo_config):
     store = store_env
     assert seed_tweets(store, demo_config, TWEETS_CSV) > 1000
     alert_id = open_alert(store)
-    add_search_volume(store, weeks=26, terms=[
-        ("United Airlines", "United", 52, 0.2), ("American Airlines", "American", 48, -0.1),
-        ("Southwest Airlines", "Southwest", 40, 0.3), ("JetBlue", "JetBlue", 22, 0.4),
-        ("US Airways", "US Airways", 14, -0.3), ("Virgin America", "Virgin America", 8, 0.1)])
+    collect_exports(store, demo_config, FIXTURES / "google_trends_exports_real")
     run = store.runs.start("import", source="import:tweets.csv")
     store.runs.finish(run, status="ok", counts={"read": 1464, "new": 1400})
     port = free_port()
@@ -86,15 +89,13 @@ def served(store_env, demo_config):
 
 @pytest.mark.browser
 def test_every_page_in_chromium_and_acknowledge_an_alert(served, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (this test never skips)")
     from playwright.sync_api import expect, sync_playwright
 
     url, store, alert_id = served
     shots = Path(os.environ.get("LISTENING_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1500})
             for path, name, ready in PAGES:
@@ -120,3 +121,45 @@ def test_every_page_in_chromium_and_acknowledge_an_alert(served, tmp_path):
     assert alert["status"] == "acknowledged"
     assert alert["acknowledged_by"] == "e2e"
     assert alert["events"][-1]["event"] == "acknowledged"
+
+
+def launch(p):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (this test never skips)")
+    return p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+@pytest.mark.browser
+def test_links_in_a_real_alert_email_open_that_alert_and_that_mention(served, demo_config):
+    """The e-mail's "open this alert" link lands on that alert (another alert is newer), and its
+    mention link on that mention: links taken from the HTML part of the rendered message."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, store, newest = served
+    linked = open_alert(store, brand="United", issue="Customer service", hours_before=6)
+    alert = store.alerts.get(linked)
+    config = demo_config.model_copy(update={"dashboard_url": url})
+    message = render_alert(store, config, alert, to=["ops-lead@example.com"], key=f"alert:{linked}")
+    links = [html.unescape(h) for h in re.findall(r'href="([^"]+)"', message.get_body(("html",)).get_content())]
+    alert_link = next(h for h in links if "/alerts?" in h)
+    mention_link = next(h for h in links if "/live?mention=" in h)  # the demo tweets have no URL of their own
+    mention = store.mentions.get(mention_link.rsplit("=", 1)[1])
+    assert alert_link == f"{url}/alerts?alert={linked}" and newest != linked and mention is not None
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1200})
+            page.goto(alert_link)
+            expect(page.get_by_role("heading", name="United · Customer service")).to_be_visible(timeout=60_000)
+            expect(page.get_by_role("combobox", name="Alert")).to_have_value(
+                f"HIGH · United · Customer service · {alert['opened_at']:%d %b %H:%M} · open")
+            assert page.url == alert_link
+
+            page.goto(mention_link)
+            card = page.locator(".st-key-linked_mention")
+            expect(card).to_contain_text("Linked mention", timeout=60_000)
+            expect(card).to_contain_text(mention["text"][:40])
+            assert page.get_by_text("Page not found").count() == 0
+        finally:
+            browser.close()

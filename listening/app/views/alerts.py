@@ -14,6 +14,7 @@ import streamlit as st
 
 from listening.alerts import explain
 from listening.app import common as d
+from listening.app import mention
 from listening.store.feed import FeedFilter
 
 SEVERITY = {"high": "HIGH", "medium": "medium", "low": "low"}
@@ -126,7 +127,11 @@ def emails(key: str, alert_id: str) -> list[dict]:
 
 
 def act(action: str, alert_id: str) -> None:
-    """Acknowledge or resolve through the alert engine's lifecycle, recording who."""
+    """Acknowledge or resolve through the alert engine's lifecycle, recording who.
+
+    A button callback (it runs before the page), so the selection stays on the alert
+    acted on and its label shows the new status on the same run.
+    """
     from listening.alerts import manage
 
     try:
@@ -135,6 +140,21 @@ def act(action: str, alert_id: str) -> None:
     except manage.AlertStateError as exc:
         st.toast(str(exc))
     alerts.clear()
+    st.session_state["alerts_pick"] = alert_id
+
+
+def follow_link(by_id: dict) -> None:
+    """``/alerts?alert=ID`` (the e-mails' link) selects that alert, whatever the window."""
+    linked = st.query_params.get("alert")
+    if not linked or st.session_state.get("alerts_linked") == linked:
+        return
+    st.session_state["alerts_linked"] = linked
+    found = by_id.get(linked) or d.store().alerts.get(linked)
+    if found is None:
+        st.warning(f"No alert {linked!r} in this store: showing the newest instead.")
+        return
+    by_id.setdefault(linked, found)
+    st.session_state["alerts_pick"] = linked
 
 
 def label(a: dict) -> str:
@@ -153,6 +173,9 @@ a.metric("Open", len(by_status["open"]), help="Nobody has acknowledged these yet
 b.metric("Acknowledged", len(by_status["acknowledged"]))
 c.metric("Resolved in the window", len(by_status["resolved"]))
 
+by_id = {x["_id"]: x for x in rows}
+follow_link(by_id)
+rows = list(by_id.values())
 if not rows:
     st.info("No alerts. Rules run with `listening alerts` (or on schedule with `listening schedule`); "
             "`listening alerts --backtest FROM TO` shows what they would have caught.")
@@ -162,27 +185,28 @@ table = pd.DataFrame([{
     "status": x["status"], "severity": SEVERITY.get(x.get("severity"), x.get("severity")), "brand": x["brand"],
     "issue": x.get("issue") or "all mentions", "rule": x["rule"], "opened": x["opened_at"],
     "observed": x.get("observed"), "expected": x.get("expected"), "department": x.get("department"),
-    "acknowledged by": x.get("acknowledged_by"), "resolved by": x.get("resolved_by"),
+    "acknowledged by": x.get("acknowledged_by") or "", "resolved by": x.get("resolved_by") or "",
 } for x in rows])
 st.dataframe(table, hide_index=True, width="stretch", key="alerts_table", column_config={
     "opened": st.column_config.DatetimeColumn("opened (UTC)", format="D MMM YYYY HH:mm"),
     "expected": st.column_config.NumberColumn(format="%.1f")})
 
-by_id = {x["_id"]: x for x in rows}
+if st.session_state.get("alerts_pick") not in by_id:
+    st.session_state.pop("alerts_pick", None)
 chosen = st.selectbox("Alert", list(by_id), key="alerts_pick", format_func=lambda i: label(by_id[i]))
 alert = d.store(key).alerts.get(chosen) or by_id[chosen]
+st.query_params["alert"] = chosen  # the address bar is a link to what is shown
+st.session_state["alerts_linked"] = chosen
 
 st.subheader(f"{alert['brand']} · {alert.get('issue') or 'all mentions'}")
 st.caption(f"Rule {alert['rule']}: {alert.get('observed', 0):.0f} mentions in {alert.get('window_hours', '?')} h "
            f"against {alert.get('expected', 0):.1f} expected (score {alert.get('score') or 0:.1f}); "
            f"department {alert.get('department') or '–'}.")
 left, right, state = st.columns([1, 1, 3])
-if alert["status"] == "open" and left.button("Acknowledge", type="primary", key="alerts_ack"):
-    act("acknowledge", chosen)
-    st.rerun()
-if alert["status"] in ("open", "acknowledged") and right.button("Resolve", key="alerts_resolve"):
-    act("resolve", chosen)
-    st.rerun()
+if alert["status"] == "open":
+    left.button("Acknowledge", type="primary", key="alerts_ack", on_click=act, args=("acknowledge", chosen))
+if alert["status"] in ("open", "acknowledged"):
+    right.button("Resolve", key="alerts_resolve", on_click=act, args=("resolve", chosen))
 who_when = [f"{verb} by **{d.plain(alert.get(f'{field}_by'))}** at {alert[f'{field}_at']:%d %b %Y %H:%M} UTC"
             for verb, field in (("Acknowledged", "acknowledged"), ("Resolved", "resolved"))
             if alert.get(f"{field}_at")]
@@ -193,7 +217,7 @@ points = pd.DataFrame([{"time": p["at"], "expected": p["expected"], "observed": 
                        for p in alert.get("history") or []])
 layers = [
     alt.Chart(hourly).mark_bar(color="#999999", opacity=0.6).encode(
-        x=alt.X("hour:T", title=None), x2="time:T", y=alt.Y("mentions:Q", title="mentions"),
+        x=alt.X("hour:T", title=None, axis=alt.Axis(format="%d %b %H:%M", labelOverlap=True)), x2="time:T", y=alt.Y("mentions:Q", title="mentions"), y2=alt.datum(0),
         tooltip=[alt.Tooltip("hour:T", format="%d %b %H:%M"), "mentions:Q"]),
     alt.Chart(hourly).mark_line(color="#222222", interpolate="step-after").encode(
         x="time:T", y="observed:Q",
@@ -218,13 +242,14 @@ if st.toggle("Show the rule's baseline band (recomputes the rule: slower on big 
         alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
     ).properties(height=240)
     st.altair_chart(chart, width="stretch")
-    st.caption("Black: observed. Dashed: expected. Blue band: the baseline's spread up to where the rule fires.")
+    st.caption(f"In the alert's own {alert.get('window_hours', '?')} h window. Black: observed. Dashed: "
+               "expected. Blue band: the baseline's spread up to where the rule fires.")
 
 st.markdown("**Evidence**")
 examples = evidence(key, chosen)
 if examples:
     st.dataframe(pd.DataFrame([{"published": m["published_at"], "author": m.get("author") or "",
-                                "text": m.get("text") or "", "link": m.get("url")} for m in examples]),
+                                "text": m.get("text") or "", "link": mention.link(m)} for m in examples]),
                  hide_index=True, width="stretch", key="alerts_evidence", column_config={
                      "published": st.column_config.DatetimeColumn(format="D MMM HH:mm"),
                      "text": st.column_config.TextColumn(width="large"),
@@ -245,7 +270,7 @@ if sent:
                                 "error": m.get("last_error")} for m in sent]),
                  hide_index=True, width="stretch", key="alerts_emails")
 else:
-    st.caption("No e-mail queued for this alert in the last 7 days (`listening outbox` sends queued mail).")
+    st.caption("No e-mail queued for this alert in the last 7 days (`listening schedule` sends queued mail).")
 if alert.get("events"):
     with st.expander("History"):
         st.dataframe(pd.DataFrame(alert["events"]), hide_index=True, width="stretch")

@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from listening.app import common as d
+from listening.app import mention
 from listening.metrics import voice as metrics
-from listening.store.feed import LABELS, FeedFilter
+from listening.store.feed import BUDGET, LABELS, FeedFilter
 
 PAGE_SIZE = 25
 
@@ -24,19 +25,37 @@ def volume(key: str, brands: tuple[str, ...], issues: tuple[str, ...], since: da
                                  issues=list(issues), bucket=bucket)
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def text_volume(key: str, flt: FeedFilter, since: datetime, until: datetime, bucket: str) -> dict:
+    """What a text search matches, counted per (bucket, label, source) like ``volume``: rollups
+    know no words, so the window's mentions are scanned (at most ``BUDGET`` of them; the
+    result says how far back it got)."""
+    page = d.store(key).feed.newest(flt, since=since, until=until, limit=BUDGET)
+    counts: dict[tuple, int] = {}
+    for m in page.mentions:
+        hour = m["published_at"].replace(minute=0, second=0, microsecond=0)
+        cell = (metrics.bucket_start(hour, bucket), (m.get("sentiment") or {}).get("label", "neutral"),
+                m.get("source"))
+        counts[cell] = counts.get(cell, 0) + 1
+    rows = [{"time": t, "label": label, "source": source, "count": n}
+            for (t, label, source), n in sorted(counts.items(), key=lambda kv: kv[0][0])]
+    return {"rows": rows, "complete": page.complete or len(page.mentions) < BUDGET, "reached": page.reached}
+
+
 def feed_table(rows: list[dict]) -> pd.DataFrame:
     """One row per mention; the text stays plain text (never HTML)."""
     return pd.DataFrame([{
         "published": m["published_at"],
         "sentiment": (m.get("sentiment") or {}).get("label", "neutral"),
         "brands": ", ".join(m.get("brands") or ()),
-        "source": m.get("source"),
-        "author": m.get("author") or "",
         "text": m.get("text") or "",
         "issues": ", ".join(m.get("issues") or ()),
-        "link": m.get("url"),
-    } for m in rows], columns=["published", "sentiment", "brands", "source", "author", "text",
-                               "issues", "link"])
+        "link": mention.link(m),
+        "author": m.get("author") or "",
+        "source": m.get("source"),
+        "scored by": mention.method(m),
+    } for m in rows], columns=["published", "sentiment", "brands", "text", "issues", "link", "author",
+                               "source", "scored by"])
 
 
 def coloured(frame: pd.DataFrame):
@@ -49,6 +68,8 @@ st.title("Live")
 window = d.window_picker("live")
 cfg = d.config()
 key = d.db_key()
+if linked := st.query_params.get("mention"):
+    mention.card(d.store(key).mentions.get(linked), linked)
 
 since = d.since_or_first(window)
 bucket = metrics.bucket_for(since, window.until)
@@ -80,15 +101,22 @@ def _per_bucket(series: list[dict]) -> dict:
 @st.fragment(run_every=cfg.dashboard.refresh_seconds)
 def feed() -> None:
     """Re-runs on its own every few seconds: only this part of the page reloads."""
-    series = [row for row in volume(key, brands, issues, since, window.until, bucket)
-              if (not flt.sources or row["source"] in flt.sources) and (not flt.labels or row["label"] in flt.labels)]
+    if flt.text.strip():
+        matched = text_volume(key, flt, *d.data_bounds(window), bucket)
+        series = matched["rows"]
+    else:
+        series = [row for row in volume(key, brands, issues, since, window.until, bucket)
+                  if (not flt.sources or row["source"] in flt.sources)
+                  and (not flt.labels or row["label"] in flt.labels)]
     total = sum(row["count"] for row in series)
-    if not flt.text:
-        a, b, c = st.columns(3)
-        a.metric("Mentions in the window", f"{total:,}")
-        negative = sum(r["count"] for r in series if r["label"] == "negative")
-        b.metric("Negative", f"{negative / total:.0%}" if total else "–")
-        c.metric(f"Mentions per {bucket}, peak", f"{max(_per_bucket(series).values(), default=0):,}")
+    a, b, c = st.columns(3)
+    a.metric("Mentions matching the search" if flt.text.strip() else "Mentions in the window", f"{total:,}")
+    negative = sum(r["count"] for r in series if r["label"] == "negative")
+    b.metric("Negative", f"{negative / total:.0%}" if total else "–")
+    c.metric(f"Mentions per {bucket}, peak", f"{max(_per_bucket(series).values(), default=0):,}")
+    if flt.text.strip() and not matched["complete"]:
+        st.caption(f"Counted the newest {BUDGET:,} mentions of the window, back to "
+                   f"{matched['reached']:%d %b %Y %H:%M} UTC: narrow the time range for a full count.")
     if series:
         frame = pd.DataFrame(series)
         frame["end"] = frame["time"] + d.BUCKET[bucket]
@@ -124,8 +152,11 @@ def feed() -> None:
         st.dataframe(coloured(feed_table(rows)), hide_index=True, width="stretch", key="live_feed",
                      column_config={
                          "published": st.column_config.DatetimeColumn("published (UTC)", format="D MMM HH:mm"),
-                         "text": st.column_config.TextColumn("text", width="large"),
-                         "link": st.column_config.LinkColumn("link", display_text="open"),
+                         "sentiment": st.column_config.TextColumn(width="small"),
+                         # px: as much text as fits with the issues and the link still on screen
+                         "text": st.column_config.TextColumn("text", width=460),
+                         "issues": st.column_config.TextColumn("issues", width=170),
+                         "link": st.column_config.LinkColumn("link", display_text="open", width="small"),
                      })
     left, right = st.columns(2)
     if pages and left.button("← Newer", key="live_newer"):

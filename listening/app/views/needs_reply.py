@@ -13,11 +13,27 @@ import pandas as pd
 import streamlit as st
 
 from listening.app import common as d
+from listening.app import mention as shown
 from listening.metrics import voice as metrics
 from listening.store.feed import LABELS, Page
 
 QUEUE = 50
 HANDLED_DAYS = 30
+WHY = {"question": "asks a question", "needs_reply": "asks us to act", "churn_risk": "may leave us"}
+
+
+def change(edit: dict) -> str:
+    """An audit row's change in words: "sentiment negative → positive", "note: refunded"."""
+    before, after = edit.get("before") or {}, edit.get("after") or {}
+    words = [f"{k} {_words(before.get(k))} → {_words(v)}" for k, v in after.items()
+             if k in ("sentiment", "issues") and before.get(k) != v]
+    if after.get("note"):
+        words.append(f"note: {after['note']}")
+    return "; ".join(words)
+
+
+def _words(value) -> str:
+    return ", ".join(value) or "none" if isinstance(value, list) else str(value)
 
 
 @st.cache_data(ttl=15, show_spinner=False)
@@ -68,9 +84,9 @@ if not rows and page.complete:
 elif rows:
     frame = pd.DataFrame([{
         "published": m["published_at"], "brands": ", ".join(m.get("brands") or ()),
-        "why": ", ".join(i for i in m.get("intent") or () if i in ("question", "needs_reply", "churn_risk")),
+        "why": ", ".join(WHY[i] for i in m.get("intent") or () if i in WHY),
         "sentiment": (m.get("sentiment") or {}).get("label"), "author": m.get("author") or "",
-        "text": m.get("text") or "", "link": m.get("url"),
+        "text": m.get("text") or "", "link": shown.link(m), "scored by": shown.method(m),
     } for m in rows])
     st.dataframe(frame, hide_index=True, width="stretch", key="reply_table", column_config={
         "published": st.column_config.DatetimeColumn("published (UTC)", format="D MMM YYYY HH:mm"),
@@ -86,7 +102,8 @@ elif rows:
     with st.container(border=True):
         st.markdown(d.plain(mention.get("text")))
         st.caption(d.plain(f"{', '.join(mention.get('brands') or ())} · {mention.get('source')} · "
-                           f"{mention.get('author') or 'unknown author'} · {mention['published_at']:%d %b %Y %H:%M} UTC"))
+                           f"{mention.get('author') or 'unknown author'} · {mention['published_at']:%d %b %Y %H:%M} UTC · "
+                           f"{(mention.get('sentiment') or {}).get('label', 'neutral')} ({shown.method(mention)})"))
         if mention.get("url"):
             st.link_button("Open the original", mention["url"])
         note = st.text_input("Note (optional)", key="reply_note", placeholder="replied by DM, refund issued...")
@@ -115,8 +132,9 @@ elif rows:
 with st.expander("Recent actions"):
     edits = d.store(key).feed.recent_edits(20)
     if edits:
+        texts = {i: (d.store(key).mentions.get(i) or {}).get("text") or "" for i in {e["mention_id"] for e in edits}}
         st.dataframe(pd.DataFrame([{"when": e["at"], "who": e["by"], "action": e["action"],
-                                    "mention": e["mention_id"], "change": str(e.get("after") or "")}
+                                    "mention": texts[e["mention_id"]], "change": change(e)}
                                    for e in edits]), hide_index=True, width="stretch",
                      column_config={"when": st.column_config.DatetimeColumn(format="D MMM HH:mm")})
     else:

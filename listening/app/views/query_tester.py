@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from listening.app import common as d
+from listening.app import mention
 from listening.config import Brand
 from listening.matching import BrandMatcher
 from listening.query import QuerySyntaxError, parse
@@ -76,7 +77,7 @@ for m in mentions:
     now = name in (m.get("brands") or ())
     if hit or now:
         rows.append({"change": "kept" if hit and now else "added" if hit else "dropped",
-                     "terms": ", ".join(hit or ()), "text": m.get("text") or "", "link": m.get("url")})
+                     "terms": ", ".join(hit or ()), "text": m.get("text") or "", "link": mention.link(m)})
 found = pd.DataFrame(rows, columns=["change", "terms", "text", "link"])
 a, b, c = st.columns(3)
 a.metric("Would match", int((found["change"] != "dropped").sum()))

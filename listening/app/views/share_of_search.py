@@ -18,13 +18,16 @@ SMOOTHING = {"auto": "auto (12 months / 4 weeks / 7 days)", "none": "none", 2: "
 
 @st.cache_data(ttl=300, show_spinner=False)
 def categories(key: str) -> list[str]:
-    return d.store(key).trends.categories()
+    """Categories with search data, the ones comparing most terms first (the fullest story)."""
+    repo = d.store(key).trends
+    terms = {c: len({p["term"] for p in repo.points(category=c)}) for c in repo.categories()}
+    return sorted(terms, key=lambda c: (-terms[c], c))
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def series(key: str, category: str, smoothing: str | int) -> list[dict]:
     from listening.metrics.search import share_series
-    return share_series(d.store(key), category, geo=d.config().trends.geo, smoothing=smoothing)
+    return share_series(d.store(key), category, smoothing=smoothing)  # the geo it was collected for
 
 
 @st.cache_data(ttl=120, show_spinner=False)
@@ -37,7 +40,7 @@ def voice_vs_search(key: str, category: str, since: datetime | None, until: date
     counts = {r["brand"]: r["count"] for r in metrics.rollup_totals(d.store(key))(
         ("brand",), since=since, until=until, brands=[b.name for b in brands])}
     total = sum(counts.values())
-    search = period_share(d.store(key), category, since=since, until=until, geo=cfg.trends.geo)
+    search = period_share(d.store(key), category, since=since, until=until)
     rows = []
     for brand in brands:
         sov = counts.get(brand.name, 0) / total if total else None
@@ -80,7 +83,9 @@ rows = rows[(rows["date"] < window.until) & ((rows["date"] >= window.since) if w
 if rows.empty:
     st.info("No search data in this window: widen the time range.")
     st.stop()
-top[2].caption(f"{rows['date'].nunique()} buckets, {rows['date'].min():%d %b %Y} – "
+colour = d.brand_colour(rows["brand"].unique())
+where = rows["geo"].iloc[0] or "worldwide"
+top[2].caption(f"{where}, {rows['date'].nunique()} buckets, {rows['date'].min():%d %b %Y} – "
                f"{rows['date'].max():%d %b %Y}; shares are within the category, on one stitched scale. "
                f"Hollow points are partial buckets (still filling) and are left out of smoothing.")
 
@@ -98,23 +103,27 @@ with line_tab:
     base = alt.Chart(rows).encode(x=d.time_x(window, "date"))
     band = base.mark_area(opacity=0.18).encode(y=alt.Y("smoothed_lo:Q", title="share of search",
                                                        axis=alt.Axis(format="%")), y2="smoothed_hi:Q",
-                                               color=d.brand_colour())
-    line = base.mark_line().encode(color=d.brand_colour(), y="smoothed_share:Q", tooltip=[
+                                               color=colour)
+    line = base.mark_line().encode(color=colour, y="smoothed_share:Q", tooltip=[
         "brand", "date:T", alt.Tooltip("smoothed_share:Q", format=".1%", title="share (smoothed)"),
         alt.Tooltip("share:Q", format=".1%", title="share (raw)"), "is_partial"])
     partial = base.transform_filter("datum.is_partial").mark_point(filled=False, size=60).encode(
-        color=d.brand_colour(), y="share:Q", tooltip=["brand", "date:T", alt.Tooltip("share:Q", format=".1%"), "is_partial"])
+        color=colour, y="share:Q", tooltip=["brand", "date:T", alt.Tooltip("share:Q", format=".1%"), "is_partial"])
     st.altair_chart(band + line + partial, width="stretch")
 with area_tab:
     area = alt.Chart(rows).mark_area().encode(
         x=alt.X("date:T", title=None),
         y=alt.Y("volume:Q", stack="normalize", axis=alt.Axis(format="%"), title="share of volume"),
-        color=d.brand_colour(), tooltip=["brand", "date:T", alt.Tooltip("volume:Q", format=".1f")])
+        color=colour, tooltip=["brand", "date:T", alt.Tooltip("volume:Q", format=".1f")])
     st.altair_chart(area, width="stretch")
 
 st.subheader("Share of voice beside share of search")
 compare = pd.DataFrame(voice_vs_search(key, category, window.since, window.until))
-if compare.empty or compare["share_of_voice"].isna().all():
+if compare.empty:
+    st.info(f"{category!r} is a search-only category (`trends.search_only`): none of its terms is a "
+            "configured brand with mentions, so there is no share of voice to compare. Pick a brand "
+            "category, or give these brands `category: " + category + "` in listening.yaml.")
+elif compare["share_of_voice"].isna().all():
     st.info("No mentions of these brands in this window, so no share of voice to compare: widen the "
             "time range, or collect mentions (`listening crawl`, `listening import FILE`).")
 else:

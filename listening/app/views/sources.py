@@ -12,6 +12,10 @@ from listening.app import common as d
 
 RUNS = 500
 GOOD = ("ok", "partial")
+# What answers "is it fresh, is it broken" first; the rest scrolls.
+SOURCE_COLUMNS = ["source", "status", "last run", "items last run", "new last run", "last success", "error",
+                  "kind", "enabled", "last error", "runs"]
+JOB_COLUMNS = ["job", "status", "last run", "counts", "last success", "error", "last error", "runs"]
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -38,15 +42,22 @@ def per_source(runs: list[dict]) -> list[dict]:
                 rows.append({"source": name, "kind": detail.get("kind", "?"), "started": started,
                              "status": detail.get("status", run.get("status")),
                              "items": detail.get("items", detail.get("read", 0)),
-                             "new": detail.get("new", 0), "error": detail.get("error"),
+                             "new": detail.get("new", 0), "unit": "mentions", "error": detail.get("error"),
                              "duration_s": detail.get("duration_s")})
         elif run.get("source"):
-            counts = run.get("counts") or {}
             rows.append({"source": run["source"], "kind": run.get("job"), "started": started,
-                         "status": run.get("status"), "items": counts.get("read", counts.get("items", 0)),
-                         "new": counts.get("new", 0), "error": run.get("error"),
+                         "status": run.get("status"), **_collected(run), "error": run.get("error"),
                          "duration_s": _duration(run)})
     return rows
+
+
+def _collected(run: dict) -> dict:
+    """What a run brought in: mentions read (crawls, imports) or search volume points (Trends)."""
+    counts = run.get("counts") or {}
+    if run.get("job") == "trends":
+        return {"items": sum(counts.get(f"points_{k}", 0) for k in ("new", "updated", "unchanged")),
+                "new": counts.get("points_new", 0), "unit": "points"}
+    return {"items": counts.get("read", counts.get("items", 0)), "new": counts.get("new", 0), "unit": "mentions"}
 
 
 def source_table(rows: list[dict], configured: list) -> pd.DataFrame:
@@ -69,7 +80,7 @@ def source_table(rows: list[dict], configured: list) -> pd.DataFrame:
             entry["last success"] = row["started"]
         if entry["last error"] is None and row["error"]:
             entry["last error"], entry["error"] = row["started"], row["error"]
-    return pd.DataFrame(list(out.values()))
+    return pd.DataFrame(list(out.values()), columns=SOURCE_COLUMNS)
 
 
 def job_table(runs: list[dict]) -> pd.DataFrame:
@@ -85,7 +96,7 @@ def job_table(runs: list[dict]) -> pd.DataFrame:
             entry["last success"] = run.get("finished_at") or run.get("started_at")
         if entry["last error"] is None and run.get("error"):
             entry["last error"], entry["error"] = run.get("started_at"), run["error"]
-    return pd.DataFrame(list(out.values()))
+    return pd.DataFrame(list(out.values()), columns=JOB_COLUMNS)
 
 
 def _duration(run: dict) -> float | None:
@@ -106,6 +117,13 @@ def _ago(when: datetime | None) -> str:
         if seconds >= size:
             return f"{seconds / size:.0f} {unit} ago"
     return "just now"
+
+
+def run_axis(started: pd.Series) -> alt.Axis:
+    """Labels as fine as the runs' spread, so runs minutes apart don't all read the same minute."""
+    span = (started.max() - started.min()).total_seconds() if len(started) else 0
+    fmt = "%H:%M:%S" if span < 3600 else "%d %b %H:%M" if span < 3 * 86400 else "%d %b"
+    return alt.Axis(format=fmt, labelOverlap=True, tickCount=6)
 
 
 TIME = st.column_config.DatetimeColumn(format="D MMM YYYY HH:mm")
@@ -147,24 +165,31 @@ sources = source_table(rows, cfg.sources)
 if sources.empty:
     st.info("No source has run yet: `listening crawl` collects the configured sources.")
 else:
-    st.dataframe(sources, hide_index=True, width="stretch", key="sources_table", column_config=RUN_COLUMNS)
+    st.dataframe(sources.fillna({"error": ""}), hide_index=True, width="stretch", key="sources_table",
+                 column_config=RUN_COLUMNS)
 window_rows = [r for r in rows if r["started"] and window.since and r["started"] >= window.since] or rows
 if window_rows:
-    chart = alt.Chart(pd.DataFrame(window_rows)).mark_circle(size=70).encode(
-        x=alt.X("started:T", title="run started", axis=alt.Axis(format="%d %b %H:%M")),
-        y=alt.Y("items:Q", title="items per run"),
+    frame = pd.DataFrame(window_rows)
+    chart = alt.Chart(frame).mark_circle(size=70).encode(
+        x=alt.X("started:T", title="run started (UTC)",
+                scale=alt.Scale(type="utc", nice=False, padding=20), axis=run_axis(frame["started"])),
+        y=alt.Y("items:Q", title="collected per run"),
         color=alt.Color("source:N"),
         shape=alt.Shape("status:N"),
-        tooltip=["source", "started:T", "status", "items", "new", "error"],
+        tooltip=["source", alt.Tooltip("started:T", format="%d %b %Y %H:%M:%S"), "status", "items", "unit",
+                 "new", "error"],
     ).properties(height=220)
     st.altair_chart(chart, width="stretch")
+    st.caption("Crawls and imports count the mentions they read; Google Trends runs the search volume "
+               "points they wrote.")
 
 st.subheader("Jobs")
 jobs = job_table(runs)
 if jobs.empty:
     st.info("No job has run yet: `listening schedule` runs crawls, Trends, alerts and digests on time.")
 else:
-    st.dataframe(jobs, hide_index=True, width="stretch", key="jobs_table", column_config=RUN_COLUMNS)
+    st.dataframe(jobs.fillna({"error": ""}), hide_index=True, width="stretch", key="jobs_table",
+                 column_config=RUN_COLUMNS)
 
 if trends:
     with st.expander("Google Trends"):

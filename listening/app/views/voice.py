@@ -9,7 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from listening.app import common as d
+from listening.app import mention
 from listening.metrics import voice as metrics
+from listening.store.feed import FeedFilter
+
+SAMPLE = 300  # the newest mentions asked which method scored them
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -77,6 +81,9 @@ with right:
         sentiment_order="indexof(['positive','neutral','negative'], datum.sentiment)",
     ).properties(height=40 * len(table) + 20)
     st.altair_chart(bars, width="stretch")
+    first, last = d.data_bounds(window)
+    sample = d.newest(key, FeedFilter(), first, last, SAMPLE).mentions
+    st.caption(f"Sentiment scored by {mention.methods(sample)}: the newest {len(sample):,} mentions of the window.")
 
 st.dataframe(table, hide_index=True, width="stretch", key="voice_table", column_config={
     col: st.column_config.NumberColumn(col, format="percent")
@@ -88,7 +95,7 @@ series = pd.DataFrame(rows)
 line = alt.Chart(series).mark_line(point=True, clip=True).encode(
     x=d.time_x(window),
     y=alt.Y("net_sentiment:Q", title="net sentiment", scale=alt.Scale(domain=[-1, 1])),
-    color=d.brand_colour(),
+    color=d.brand_colour(series["brand"].unique() if not series.empty else ()),
     tooltip=["brand", "time:T", "mentions", alt.Tooltip("net_sentiment:Q", format="+.2f")],
 )
 zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(strokeDash=[4, 4], color="#777").encode(y="y:Q")
