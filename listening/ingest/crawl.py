@@ -166,7 +166,7 @@ REASONS = {
     "unmatched": "named no brand, not stored",
     "rejected": "no usable text",
     "unchanged": "read again, the same as stored",
-    "duplicates": "the same mention twice in this crawl, stored once",
+    "duplicates": "a post stored already: twice in this crawl, or read by another source",
     "undated": "no usable date: stored with the crawl's time",
     "refused": "not http(s), or a private address",
     "timeout": "no answer in time", "too_large": "over the size limit", "redirect_loop": "too many redirects",

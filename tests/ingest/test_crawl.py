@@ -384,8 +384,12 @@ def test_the_summary_names_every_figure_with_its_reason_at_80_columns(crawled):
     second, first = crawled["second"], crawled["first"]
     assert crawl.explain(second["t_feeds"])[1] == \
         "  fetched 6 pages: 6 not modified (answered 304: unchanged since the last crawl)"
-    assert "  stored: 1 new, 1 duplicates (the same mention twice in this crawl, stored once)" in \
-        crawl.explain(first["t_search"])
+    # t_search reads one post twice and one t_feeds reads too: whichever source writes it first
+    # stores it, so the split between new and duplicates depends on timing, never the reason.
+    [stored] = [line for line in crawl.explain(first["t_search"]) if line.startswith("  stored: ")]
+    assert stored in ("  stored: 1 new, 1 duplicates (a post stored already: twice in this crawl, "
+                      "or read by another source)",
+                      "  stored: 2 duplicates (a post stored already: twice in this crawl, or read by another source)")
     bad = crawl.explain(first["t_bad_feeds"])
     assert "  1 http 500 (the server answered 500)" in bad and "  1 timeout (no answer in time)" in bad
     # dates.xml and latin1.xml (no validators) are read again; d-1 differs between them, so it is re-read

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from listening.config import Config
 from listening.errors import ConfigError
-from listening.notify import channels as registry
+from listening.notify.channels import registry
 from listening.notify.channels import text
 from listening.notify.outbox import LEASE, backoff
 from listening.settings import named

@@ -4,7 +4,8 @@ shown as text: no mrkdwn, no @channel pings, no links a tweet smuggled in."""
 from __future__ import annotations
 
 from listening.config import Config
-from listening.notify.channels import register, text
+from listening.notify.channels import text
+from listening.notify.channels.registry import register
 
 
 def plain(s: str, limit: int = 3000) -> dict:

@@ -4,7 +4,8 @@ Card. Mention text goes in ``TextRun`` elements, which Teams never reads as mark
 from __future__ import annotations
 
 from listening.config import Config
-from listening.notify.channels import register, text
+from listening.notify.channels import text
+from listening.notify.channels.registry import register
 
 
 def run(s: str, **style) -> dict:

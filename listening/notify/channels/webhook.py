@@ -10,7 +10,8 @@ import time
 
 from listening.config import Channel, Config
 from listening.errors import ConfigError
-from listening.notify.channels import register, text
+from listening.notify.channels import text
+from listening.notify.channels.registry import register
 from listening.settings import named
 
 
