@@ -138,11 +138,13 @@ class Pipeline:
         if not self._buffer:
             return
         batch, self._buffer = self._buffer, []
-        for doc, tags in zip(batch, self.tagger.tag_many([d["text"] for d in batch])):
+        tagged = self.tagger.tag_many([d["text"] for d in batch], declared=[d["lang"] for d in batch],
+                                      targets=[_terms(d) for d in batch])
+        for doc, tags in zip(batch, tagged):
             doc["sentiment"] = tags.sentiment.model_dump()
             doc["issues"] = tags.issues
             doc["intent"] = tags.intent
-            doc["lang"] = doc["lang"] or tags.lang
+            doc["lang"] = tags.lang  # what tagging used: the declared one only as a prior
             doc["fingerprint"] = fingerprint(doc)
         self._wait()
         self._pending = self._writer.submit(self._write, batch)
@@ -190,6 +192,11 @@ class Pipeline:
         if raw.extra:
             doc["extra"] = raw.extra
         return doc
+
+
+def _terms(doc: dict) -> list[str]:
+    """Every brand term that matched the mention: where long text is read."""
+    return [term for terms in doc["matched_terms"].values() for term in terms]
 
 
 def fingerprint(doc: dict) -> str:

@@ -24,12 +24,13 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from listening.settings import settings
 from listening.tagging import issues as issue_rules
-from listening.tagging import learning
+from listening.tagging import language, learning
 from listening.tagging.issues import label_sets
 from listening.tagging.sentiment import bare_vader, scorer_for
 
 SHARED = settings().shared_dir
 DEFAULT_LABELS = SHARED / "fixtures" / "twitter_us_airline_sentiment" / "Tweets.csv"
+DEFAULT_LANG = "en"  # the airline tweets are English: the prior for the texts too short to tell
 SENTIMENTS = ["negative", "neutral", "positive"]
 NONE = "(none)"
 BOOTSTRAP_ROUNDS = 1000
@@ -58,7 +59,8 @@ def load_labels(path: str | Path) -> list[dict[str, Any]]:
         sentiment = next((str(row[c]).strip().lower() for c in SENTIMENT_COLUMNS
                           if row.get(c) not in (None, "")), None)
         issue = next((row[c] for c in ISSUE_COLUMNS if row.get(c) not in (None, "")), None)
-        rows.append({"key": key, "text": text,
+        lang = row.get("lang")
+        rows.append({"key": key, "text": text, "lang": lang if isinstance(lang, str) and lang else None,
                      "sentiment": sentiment if sentiment in SENTIMENTS else None,
                      "issue": learning.clean_issue(issue)})
     return rows
@@ -111,8 +113,11 @@ def main_reason(found: Sequence[str], mapping: dict[str, str] = ISSUE_REASON) ->
 
 
 def run(labels_path: str | Path | None = None, out_dir: str | Path | None = None, *,
-        config=None, learn: bool = True) -> dict[str, Any]:
+        config=None, learn: bool = True, lang: str | None = None) -> dict[str, Any]:
     """Evaluate sentiment and issues on a labelled file; write PNGs to ``out_dir`` if given.
+
+    ``lang`` is the file's language, a prior like a feed's (a row's ``lang`` column wins):
+    only texts too short to tell take it.
 
     Returns ``{"data", "sentiment": {"vader", "lexicon", "test": {"vader", "lexicon",
     "learned"}}, "issues": {"rules", "test": {"rules", "learned"}}, "mapping", "plots"}``.
@@ -122,6 +127,7 @@ def run(labels_path: str | Path | None = None, out_dir: str | Path | None = None
         raise FileNotFoundError(f"no labelled file at {path} (give one with --labels, "
                                 "or set LISTENING_SHARED to the folder holding fixtures/)")
     rows = load_labels(path)
+    lang = lang or (DEFAULT_LANG if path == DEFAULT_LABELS else None)
     scorer = scorer_for(config)
     test = [learning.is_test(r["key"]) for r in rows]
     metrics: dict[str, Any] = {"data": {"path": str(path), "rows": len(rows),
@@ -132,7 +138,9 @@ def run(labels_path: str | Path | None = None, out_dir: str | Path | None = None
     s_rows = [i for i, r in enumerate(rows) if r["sentiment"]]
     truth = [rows[i]["sentiment"] for i in s_rows]
     vader = [bare_vader(rows[i]["text"]).label for i in s_rows]
-    lexicon = [s.label for s in scorer.score_many([rows[i]["text"] for i in s_rows])]
+    texts = [rows[i]["text"] for i in s_rows]
+    langs = language.detect_many(texts, [rows[i]["lang"] or lang for i in s_rows])
+    lexicon = [s.label for s in scorer.score_many(texts, langs)]
     in_test = [test[i] for i in s_rows]
     metrics["sentiment"]["vader"] = scores(truth, vader, SENTIMENTS)
     metrics["sentiment"]["lexicon"] = scores(truth, lexicon, SENTIMENTS)

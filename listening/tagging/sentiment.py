@@ -3,8 +3,9 @@
 Social text is normalised first (HTML entities, @handles, URLs, hashtags split into
 words, elongations), then scored by VADER whose lexicon is extended with the
 customer-service words and phrases of ``lexicon.yaml`` plus any from the config.
-Mentions confidently in another language are labelled neutral with
-``method="unscored"``: VADER's lexicon is English and we do not pretend otherwise.
+Text in another language, of undetermined language or without words is labelled
+``unscored`` (label and method): VADER's lexicon is English and we do not pretend
+otherwise, nor count such text as neutral.
 
     >>> score("Flight delayed 3 hours and still on hold").label
     'negative'
@@ -21,7 +22,7 @@ from typing import Iterable, Mapping, Sequence
 import yaml
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, N_SCALAR, NEGATE, SentimentIntensityAnalyzer, SentiText
 
-from listening.models import Sentiment, without_surrogates
+from listening.models import UNSCORED, Sentiment, without_surrogates
 from listening.tagging import language
 
 POSITIVE_THRESHOLD = 0.05
@@ -32,7 +33,7 @@ LEXICON_FILE = Path(__file__).with_name("lexicon.yaml")
 CHUNK_CHARS = 1000
 MAX_CHUNKS = 4
 EMOJI_COST = 20
-SCORED_LANGS = (None, "en")
+SCORED_LANGS = ("en",)
 
 _URL_OR_HANDLE = re.compile(r"https?://\S+|www\.\S+|(?<![\w@])@\w+", re.I)
 _HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
@@ -219,10 +220,12 @@ class Scorer:
     def __init__(self, *, positive_threshold: float = POSITIVE_THRESHOLD,
                  negative_threshold: float = NEGATIVE_THRESHOLD,
                  lexicon: Mapping[str, float] | None = None, domain: bool = True,
-                 neutral_words: Iterable[str] = ()):
+                 neutral_words: Iterable[str] = (), english: bool = True):
+        """``english=False``: a scorer of another language, its ``lexicon`` alone (VADER's
+        English words and our customer-service ones never score another language)."""
         self.positive_threshold = positive_threshold
         self.negative_threshold = negative_threshold
-        self.domain = domain
+        self.domain = domain = domain and english
         words, phrases = builtin_lexicon() if domain else ({}, {})
         words, phrases = dict(words), dict(phrases)
         for entry, valence in (lexicon or {}).items():
@@ -230,7 +233,7 @@ class Scorer:
         base = _base_analyzer()
         # A brand's own name ("United") is not an opinion about it.
         neutral = {w.lower(): 0.0 for w in neutral_words if w.lower() in base.lexicon}
-        merged = {**base.lexicon, **neutral, **{w.lower(): v for w, v in words.items()},
+        merged = {**(base.lexicon if english else {}), **neutral, **{w.lower(): v for w, v in words.items()},
                   **{_join(p): v for p, v in phrases.items()}}
         # A word of valence 0 is no lexicon word: dropping it lets VADER skip it, and lets
         # "no" before it count ("no help" is a complaint, not a negated nothing).
@@ -324,7 +327,7 @@ class Scorer:
         if lang == "detect":
             lang = language.detect(as_text(text))
         prepared = self.prepare(text)
-        if lang not in SCORED_LANGS or not prepared:
+        if not scorable(lang, prepared):
             return unscored()
         return self.sentiment(self.polarity_prepared(prepared))
 
@@ -343,9 +346,15 @@ class Scorer:
         return [self.score(text, lang) for text, lang in zip(texts, langs)]
 
 
+def scorable(lang: str | None, text: str, langs: Iterable[str] = SCORED_LANGS) -> bool:
+    """Whether a lexicon of ``langs`` may score ``text``: it is in one of them, or has no
+    words at all (emoji and emoticons say the same in every language)."""
+    return bool(text) and (lang in langs or (lang is None and not any(map(str.isalpha, text))))
+
+
 def unscored() -> Sentiment:
-    """What we say about text we cannot read: neutral, and marked as not scored."""
-    return Sentiment(compound=0.0, pos=0.0, neu=1.0, neg=0.0, label="neutral", method="unscored")
+    """What we say about text we cannot read: not scored, a class of its own (never neutral)."""
+    return Sentiment(compound=0.0, pos=0.0, neu=0.0, neg=0.0, label=UNSCORED, method=UNSCORED)
 
 
 def _join(phrase: str) -> str:
@@ -407,6 +416,22 @@ def scorer_for(config=None) -> Scorer:
     section = config.sentiment
     return _scorer(section.positive_threshold, section.negative_threshold,
                    tuple(sorted(section.lexicon.items())), brand_words(config))
+
+
+def language_scorers(config=None) -> dict[str, Scorer]:
+    """The config's other languages' scorers (``sentiment.languages``), by language code."""
+    if config is None:
+        return {}
+    section = config.sentiment
+    return {lang: _language_scorer(section.positive_threshold, section.negative_threshold,
+                                   tuple(sorted(words.items())))
+            for lang, words in section.languages.items() if lang != "en"}
+
+
+@lru_cache(maxsize=16)
+def _language_scorer(positive: float, negative: float, lexicon: tuple[tuple[str, float], ...]) -> Scorer:
+    return Scorer(positive_threshold=positive, negative_threshold=negative, lexicon=dict(lexicon),
+                  english=False)
 
 
 def score(text: object) -> Sentiment:

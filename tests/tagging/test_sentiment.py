@@ -114,14 +114,14 @@ def test_config_lexicon_and_thresholds(demo_config):
     config.sentiment.lexicon = {"meh": -2.0, "red eye": -1.5}
     config.sentiment.positive_threshold = 0.5
     scorer = scorer_for(config)
-    assert scorer.score("meh").label == "negative"
-    assert scorer.score("another red eye").label == "negative"
+    assert scorer.score("the food was meh").label == "negative"
+    assert scorer.score("it was another red eye").label == "negative"
     assert scorer.score("it was fine").label == "neutral"  # 0.2 < 0.5
 
 
 def test_non_english_is_not_scored():
     result = score("Das Essen war schrecklich und der Flug hatte vier Stunden Verspätung")
-    assert result.label == "neutral" and result.method == "unscored"
+    assert result.label == "unscored" and result.method == "unscored"  # a class apart, not neutral
 
 
 @pytest.mark.parametrize("text", [

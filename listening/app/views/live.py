@@ -28,7 +28,7 @@ def feed_table(rows: list[dict]) -> pd.DataFrame:
     """One row per mention; the text stays plain text (never HTML)."""
     return pd.DataFrame([{
         "published": m["published_at"],
-        "sentiment": (m.get("sentiment") or {}).get("label", "neutral"),
+        "sentiment": d.label_text(m.get("sentiment")),
         "brands": ", ".join(m.get("brands") or ()),
         "source": m.get("source"),
         "author": m.get("author") or "",
