@@ -108,3 +108,6 @@ class Tags(BaseModel):
     issues: list[str] = Field(default_factory=list)
     intent: list[str] = Field(default_factory=list)
     lang: str | None = None
+    towards: dict[str, Sentiment] = Field(default_factory=dict, description=(
+        "Per brand, the sentiment towards it, for a mention naming several brands "
+        "(one brand: the mention's own sentiment is the brand's)."))

@@ -139,12 +139,13 @@ class Pipeline:
             return
         batch, self._buffer = self._buffer, []
         tagged = self.tagger.tag_many([d["text"] for d in batch], declared=[d["lang"] for d in batch],
-                                      targets=[_terms(d) for d in batch])
+                                      targets=[d["matched_terms"] for d in batch])
         for doc, tags in zip(batch, tagged):
             doc["sentiment"] = tags.sentiment.model_dump()
             doc["issues"] = tags.issues
             doc["intent"] = tags.intent
             doc["lang"] = tags.lang  # what tagging used: the declared one only as a prior
+            doc["brand_sentiment"] = {brand: s.model_dump() for brand, s in tags.towards.items()}
             doc["fingerprint"] = fingerprint(doc)
         self._wait()
         self._pending = self._writer.submit(self._write, batch)
@@ -194,15 +195,11 @@ class Pipeline:
         return doc
 
 
-def _terms(doc: dict) -> list[str]:
-    """Every brand term that matched the mention: where long text is read."""
-    return [term for terms in doc["matched_terms"].values() for term in terms]
-
-
 def fingerprint(doc: dict) -> str:
     """What, if it changes, makes a re-collected mention worth writing again."""
     keys = ("text", "title", "author", "url", "brands", "issues", "intent", "lang", "labels")
     material = {k: doc.get(k) for k in keys}
     material["published_at"] = doc["published_at"].isoformat() if not doc["date_estimated"] else None
     material["sentiment"] = (doc["sentiment"]["label"], round(doc["sentiment"]["compound"], 3))
+    material["towards"] = {b: s["label"] for b, s in (doc.get("brand_sentiment") or {}).items()}
     return hashlib.sha1(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()

@@ -203,6 +203,7 @@ class FeedRepo:
         if sentiment is not None:
             changes["labels.sentiment"] = sentiment
             changes["sentiment.method"] = "human"  # a person read it: no longer unscored
+            changes["brand_sentiment"] = {}  # their label stands for every brand it names
         if issues is not None:  # learning takes one issue label per mention
             changes["labels.issue"] = after["issues"][0] if after["issues"] else "none"
         with self.mentions.claim([old["published_at"]]):
@@ -213,9 +214,10 @@ class FeedRepo:
             if not result.modified_count:
                 return False
             new_sentiment = {**(old.get("sentiment") or {}), "label": after["sentiment"]}
+            new = {**old, "sentiment": new_sentiment, "issues": after["issues"]}
             if sentiment is not None:
                 new_sentiment["method"] = "human"
-            new = {**old, "sentiment": new_sentiment, "issues": after["issues"]}
+                new["brand_sentiment"] = {}
             deltas: Counter = Counter(rollup_keys(new))
             deltas.subtract(rollup_keys(old))
             self.mentions.apply_deltas(deltas)  # the same cell writer the ingest path uses

@@ -53,10 +53,12 @@ def rollup_keys(doc: dict) -> Iterator[tuple[str, str, str, str, datetime]]:
     """The rollup cells a mention counts in."""
     hour = _hour(doc["published_at"])
     label = sentiment_label(doc.get("sentiment"))
+    towards = doc.get("brand_sentiment") or {}
     source = doc["source"]
     for brand in doc.get("brands") or ():
+        own = sentiment_label(towards[brand]) if brand in towards else label  # towards that brand
         for issue in (ALL_ISSUES, *(doc.get("issues") or ())):
-            yield brand, issue, label, source, hour
+            yield brand, issue, own, source, hour
 
 
 class MentionRepo:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import gc
 import logging
 from contextlib import contextmanager
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from listening.config import Config
 from listening.models import Sentiment, Tags
@@ -56,13 +56,14 @@ class Tagger:
         return self.tag_many([text])[0]
 
     def tag_many(self, texts: Sequence[object], declared: Sequence[str | None] | None = None,
-                 targets: Sequence[Sequence[str]] | None = None) -> list[Tags]:
+                 targets: Sequence[Mapping[str, Sequence[str]]] | None = None) -> list[Tags]:
         """Tags for each text, in order. ``declared``: each text's feed or page language,
         a prior for the texts whose own words cannot tell (``language.detect``);
-        ``targets``: each text's matched brand terms, where long text is read."""
+        ``targets``: each text's matched terms per brand, where long text is read and what
+        the sentiment towards each brand is read from."""
         texts = list(texts)
         priors = list(declared) if declared is not None else [None] * len(texts)
-        terms = [list(t) for t in targets] if targets is not None else [[] for _ in texts]
+        terms = [dict(t) for t in targets] if targets is not None else [{} for _ in texts]
         try:
             with collector_paused():
                 return self._tag_batch(texts, priors, terms)
@@ -70,7 +71,7 @@ class Tagger:
             log.exception("batch tagging failed; tagging %d texts one by one", len(texts))
             return [self._tag_one_safely(*item) for item in zip(texts, priors, terms)]
 
-    def _tag_one_safely(self, text: object, prior: str | None, terms: list[str]) -> Tags:
+    def _tag_one_safely(self, text: object, prior: str | None, terms: dict) -> Tags:
         try:
             return self._tag_batch([text], [prior], [terms])[0]
         except Exception:
@@ -78,7 +79,7 @@ class Tagger:
             return Tags(sentiment=unscored(), lang=None)
 
     def _tag_batch(self, texts: list[object], priors: list[str | None],
-                   terms: list[list[str]]) -> list[Tags]:
+                   terms: list[dict]) -> list[Tags]:
         normalised = [normalise(text) for text in texts]
         indexes = [issues.TextIndex(text[:issues.MAX_CHARS]) for text in normalised]
         langs = [language.detect_words(ix.text, ix.tokens, prior) for ix, prior in zip(indexes, priors)]
@@ -100,7 +101,8 @@ class Tagger:
         for i, index in enumerate(indexes):
             label = sentiments[i].label if sentiments[i].method != "unscored" else None
             if passages.is_long(index.text):
-                near = issues.TextIndex(passages.passages(index.text, terms[i]) if terms[i] else index.text)
+                words = [term for brand_terms in terms[i].values() for term in brand_terms]
+                near = issues.TextIndex(passages.passages(index.text, words) if words else index.text)
                 needed = max(LONG_MIN_HITS, len(near.tokens) / LONG_WORDS_PER_HIT)
                 found = self.rules.classify(near, needed, LONG_WORD_WEIGHT)
                 intents = intent.detect_normalised(near, label, long_form=True)
@@ -112,8 +114,23 @@ class Tagger:
             # Every value is built here from checked parts: skip pydantic's validation.
             out.append(Tags.model_construct(
                 sentiment=sentiments[i] if sentiments[i] is not nothing else unscored(),
-                issues=found, lang=langs[i], intent=intents))
+                issues=found, lang=langs[i], intent=intents,
+                towards=self._towards(texts[i], terms[i]) if i in scored and len(terms[i]) > 1 else {}))
         return out
+
+    def _towards(self, text: object, terms: dict) -> dict[str, Sentiment]:
+        """Per brand of a mention naming several, the sentiment from its own passages (the
+        raw text: its @handles are where brands are named); a brand whose terms have no
+        passage keeps the mention's sentiment (absent here)."""
+        raw = as_text(text)
+        found = {}
+        for brand, brand_terms in terms.items():
+            for term in brand_terms:
+                sentiment = self.scorer.towards(raw, term)
+                if sentiment is not None:
+                    found[brand] = sentiment
+                    break
+        return found
 
     def _apply_model(self, scored: list[int], normalised: list[str], prepared: dict,
                      polarity: dict, sentiments: list[Sentiment]) -> dict[int, str]:

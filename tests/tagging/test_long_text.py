@@ -42,7 +42,7 @@ def real_long_texts() -> list[tuple[str, list[str]]]:
 @pytest.fixture(scope="module")
 def tagged():
     items = real_long_texts()
-    return items, Tagger().tag_many([t for t, _ in items], targets=[b for _, b in items])
+    return items, Tagger().tag_many([t for t, _ in items], targets=[{brand: [brand] for brand in b} for _, b in items])
 
 
 def test_real_long_text_asks_no_reply_and_rarely_raises_an_issue(tagged):
@@ -62,7 +62,7 @@ COMPLAINT = ("We flew home from Lisbon last week and I want to write down how it
 
 
 def test_a_long_complaint_keeps_the_issue_it_names_near_the_brand():
-    [tags] = Tagger().tag_many([COMPLAINT], targets=[["Delta"]])
+    [tags] = Tagger().tag_many([COMPLAINT], targets=[{"Delta": ["Delta"]}])
     assert tags.issues[:1] == ["Lost item"]
     assert "question" not in tags.intent and "needs_reply" not in tags.intent
 
@@ -72,7 +72,7 @@ def test_words_far_from_the_brand_raise_nothing():
             + "Elsewhere, a passenger on another airline found her luggage lost and her bags never "
             "arrived at baggage claim.")
     assert passages(text, ["Delta"]).startswith("Delta announced")
-    assert Tagger().tag_many([text], targets=[["Delta"]])[0].issues == []
+    assert Tagger().tag_many([text], targets=[{"Delta": ["Delta"]}])[0].issues == []
 
 
 def test_intent_reads_the_characters_it_documents():
