@@ -35,7 +35,8 @@ SENTIMENTS = ["negative", "neutral", "positive"]
 NONE = "(none)"
 BOOTSTRAP_ROUNDS = 1000
 # Our built-in issues -> the airline tweets' negative reasons (data: taxonomy.yaml's label_sets).
-ISSUE_REASON = label_sets()["airline_tweets"]
+AIRLINE_SET = "airline_tweets"
+ISSUE_REASON = label_sets()[AIRLINE_SET]
 ID_COLUMNS = ("tweet_id", "id", "_id", "external_id")
 SENTIMENT_COLUMNS = ("airline_sentiment", "sentiment", "label")
 ISSUE_COLUMNS = ("negativereason", "issue")
@@ -72,6 +73,8 @@ def load_labels(path: str | Path) -> list[dict[str, Any]]:
         text = row.get("text")
         if not isinstance(text, str) or not text.strip():
             continue
+        if "airline_sentiment" in row:  # the airline tweets: undo their curators' edits
+            text = issue_rules.fix_text(text, AIRLINE_SET)
         key = next((row[c] for c in ID_COLUMNS if row.get(c) not in (None, "")), n)
         sentiment = next((str(row[c]).strip().lower() for c in SENTIMENT_COLUMNS
                           if row.get(c) not in (None, "")), None)

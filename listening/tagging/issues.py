@@ -168,6 +168,24 @@ def label_sets() -> dict[str, dict[str, str]]:
     return {name: dict(mapping) for name, mapping in (data.get("label_sets") or {}).items()}
 
 
+@lru_cache(maxsize=8)
+def _fixes(label_set: str) -> tuple[re.Pattern, dict[str, str]] | None:
+    data = yaml.safe_load(TAXONOMY_FILE.read_text(encoding="utf-8"))
+    fixes = (data.get("text_fixes") or {}).get(label_set)
+    if not fixes:
+        return None
+    return re.compile("|".join(map(re.escape, sorted(fixes, key=len, reverse=True)))), dict(fixes)
+
+
+def fix_text(text: str, label_set: str) -> str:
+    """A labelled set's text with its curators' edits undone (``taxonomy.yaml``'s text_fixes)."""
+    fixes = _fixes(label_set)
+    if fixes is None or not isinstance(text, str):
+        return text
+    pattern, words = fixes
+    return pattern.sub(lambda m: words[m.group(0)], text)
+
+
 def issue_for_label(label: str) -> str | None:
     """Our issue for a data set's label (the first issue listed for it), or None."""
     for mapping in label_sets().values():

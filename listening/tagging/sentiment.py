@@ -52,10 +52,6 @@ _DURATION = re.compile(r"\b\d+\+?\s*(?:hours?|hrs?|h|mins?|minutes|days)\b", re.
 _WAITING = re.compile(r"\b(?:wait\w*|hold|delay\w*|late|stuck|sitting|sat|still|stranded)\b", re.I)
 LONG_WAIT = "long_wait"
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
-# The airline tweets' curators replaced "cancel" and "late" inside words with these
-# (so "Cancelled Flightled", "Late Flightr"): put the original words back.
-_QUIRK = re.compile(r"Cancelled Flight|Late Flight")
-_QUIRK_WORD = {"Cancelled Flight": "cancel", "Late Flight": "late"}
 
 
 def as_text(text: object) -> str:
@@ -99,8 +95,6 @@ def normalise(text: object) -> str:
     ascii = text.isascii()
     if not ascii:
         text = _RUN.sub(r"\1\1\1", text.translate(_QUOTES))
-    if "Flight" in text:
-        text = _QUIRK.sub(lambda m: _QUIRK_WORD[m.group(0)], text)
     if "/" in text or "www" in text or "@" in text:
         text = _URL_OR_HANDLE.sub(" ", text)
     if "#" in text:
