@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-WINDOW = 6
+WINDOW = 5
 CONTRAST = frozenset("""but however although though whereas unlike while except yet
 instead nevertheless""".split())
 _WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*", re.UNICODE)

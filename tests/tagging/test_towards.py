@@ -56,6 +56,13 @@ def test_dong_train_split_lexicon_towards_the_target():
     assert accuracy.scores(truth, towards, labels)["macro_f1"] >= 0.50
 
 
+def test_dong_learned_on_its_training_split_towards_the_target():
+    metrics = accuracy.run(DONG, lang="en")
+    assert metrics["data"]["test_rows"] == 1222
+    assert metrics["sentiment"]["test"]["lexicon"]["macro_f1"] >= 0.50
+    assert metrics["learned"]["sentiment"]["macro_f1"] >= 0.68
+
+
 def test_each_brand_of_a_mention_counts_its_own_sentiment(store, demo_config):
     texts = ["Left @united for @JetBlue last month, so much better",
              "@JetBlue thank you, great crew!"]
