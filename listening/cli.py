@@ -262,15 +262,31 @@ def alerts(
 @app.command()
 def evaluate(
     ctx: typer.Context,
-    labels: Annotated[Optional[Path], typer.Option(help="A labelled CSV (default: the shared airline tweets).")] = None,
+    labels: Annotated[Optional[Path], typer.Option(
+        help="Labelled CSV or JSONL (columns text, sentiment, optional target, issue, lang) or a "
+             "target-labelled .raw file (default: the shared airline tweets).")] = None,
+    train: Annotated[Optional[Path], typer.Option(
+        help="Train the learned model on this file and test on every row of --labels "
+             "(default: the labels file's own training split).")] = None,
+    lang: Annotated[Optional[str], typer.Option(help="The files' language, for texts too short to tell.")] = None,
     out: Annotated[Path, typer.Option(help="Where the confusion-matrix PNGs go.")] = Path("evaluation"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """Sentiment and issue accuracy on labelled mentions, beside bare VADER."""
-    from listening.tagging.accuracy import render, run
+    """Sentiment and issue accuracy on labelled text, lexicon and learned, beside bare VADER."""
+    from listening.tagging.accuracy import render, run, summary
 
-    with console.status("Evaluating (the learned models train on the fixed training split)..."):
-        metrics = run(labels, out, config=ctx.obj.config)
-    Console().print(render(metrics))
+    for path in (labels, train):
+        if path is not None and not path.is_file():
+            raise ListeningError(f"no labelled file at {path}")
+    with console.status("Evaluating (the learned model trains first)..."):
+        try:
+            metrics = run(labels, out, config=ctx.obj.config, lang=lang, train_path=train)
+        except (ValueError, KeyError, UnicodeError) as exc:
+            raise ListeningError(f"cannot evaluate {labels or 'the airline tweets'}: {exc}") from exc
+    if as_json:
+        typer.echo(json.dumps(summary(metrics)))
+    else:
+        Console().print(render(metrics))
 
 
 @app.command()

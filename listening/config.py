@@ -215,6 +215,9 @@ class SentimentConfig(Section):
     positive_threshold: float = 0.05
     negative_threshold: float = -0.05
     lexicon: dict[str, float] = Field(default_factory=dict, description="Extra words and their valence.")
+    languages: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="Other languages we may score: ISO 639-1 code -> its own "
+        "lexicon (words and phrases -> valence, -4..4). Text in that language is scored with it alone.")
 
 
 class Smtp(Section):

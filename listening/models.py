@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SentimentLabel = Literal["positive", "neutral", "negative"]
+SentimentLabel = Literal["positive", "neutral", "negative", "unscored"]
+UNSCORED = "unscored"  # text we cannot read (undetermined or unsupported language, no words)
 MAX_NESTING = 20  # levels of labels and extra kept as they are
 # Lone surrogates: a JSON "\ud800" escape, or bytes a decoder could not read (surrogateescape).
 SURROGATE = re.compile("[\ud800-\udfff]")
@@ -89,7 +90,15 @@ class Sentiment(BaseModel):
     neg: float = 0.0
     label: SentimentLabel
     method: str = Field(default="lexicon", description="lexicon, model (learned from labels), "
-                        "unscored (a language we cannot score: label is neutral) or vader.")
+                        "unscored (a language we cannot score: label is unscored too) or vader.")
+
+
+def sentiment_label(sentiment: dict | None) -> str:
+    """The label a stored sentiment counts under. A mention stored before unscored was a
+    class of its own (label neutral, method unscored), or with no sentiment, is unscored."""
+    if not sentiment or sentiment.get("method") == UNSCORED:
+        return UNSCORED
+    return sentiment.get("label") or UNSCORED
 
 
 class Tags(BaseModel):
@@ -99,3 +108,6 @@ class Tags(BaseModel):
     issues: list[str] = Field(default_factory=list)
     intent: list[str] = Field(default_factory=list)
     lang: str | None = None
+    towards: dict[str, Sentiment] = Field(default_factory=dict, description=(
+        "Per brand, the sentiment towards it, for a mention naming several brands "
+        "(one brand: the mention's own sentiment is the brand's)."))

@@ -19,6 +19,7 @@ import streamlit as st
 
 from listening.config import Config, config_path, load_config
 from listening.ids import stable_id
+from listening.models import UNSCORED, sentiment_label
 from listening.settings import settings
 from listening.store import Store
 from listening.store.feed import FeedFilter, Page
@@ -30,6 +31,14 @@ WINDOWS: dict[str, timedelta | None] = {
 }
 DEFAULT_WINDOW = "Last 7 days"
 COLOURS = {"positive": "#2e7d32", "neutral": "#9e9e9e", "negative": "#c62828"}
+# Text we could not score is a class of its own, never shown as neutral.
+UNSCORED_TEXT = "not scored (language)"
+
+
+def label_text(sentiment: dict | None) -> str:
+    """A stored sentiment as the dashboard names it."""
+    label = sentiment_label(sentiment)
+    return UNSCORED_TEXT if label == UNSCORED else label
 HOUR = timedelta(hours=1)
 
 

@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from listening.tagging.issues import fix_text
 from listening.timeparse import parse_time
 
 SEARCH_PATH = "/2/tweets/search/recent"
@@ -55,7 +56,7 @@ def load_tweets(csv_path: Path) -> list[dict]:
         created = parse_time(row["tweet_created"])
         tweets.append({
             "id": row["tweet_id"],
-            "text": row["text"],
+            "text": fix_text(row["text"], "airline_tweets"),  # the curators' edits undone
             "created_at": created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z") if created else None,
             "author": {"username": row["name"]},
             "airline": row["airline"],

@@ -170,11 +170,17 @@ class Pipeline:
         if not self._buffer:
             return
         batch, self._buffer = self._buffer, []
-        for doc, tags in zip(batch, self.tagger.tag_many([d["text"] for d in batch])):
+        # A feed's or page's language, else a source's hint (the App Store's storefront), is only a
+        # prior: the text decides when it can.
+        declared = [d["lang"] or (d.get("extra") or {}).get("lang_hint") for d in batch]
+        tagged = self.tagger.tag_many([d["text"] for d in batch], declared=declared,
+                                      targets=[d["matched_terms"] for d in batch])
+        for doc, tags in zip(batch, tagged):
             doc["sentiment"] = tags.sentiment.model_dump()
             doc["issues"] = tags.issues
             doc["intent"] = tags.intent
-            doc["lang"] = doc["lang"] or tags.lang or (doc.get("extra") or {}).get("lang_hint")
+            doc["lang"] = tags.lang  # what tagging used: the declared one only as a prior
+            doc["brand_sentiment"] = {brand: s.model_dump() for brand, s in tags.towards.items()}
             doc["fingerprint"] = fingerprint(doc)
         self._wait()
         self._pending = self._writer.submit(self._write, batch)
@@ -235,4 +241,5 @@ def fingerprint(doc: dict) -> str:
     material = {k: doc.get(k) for k in keys}
     material["published_at"] = doc["published_at"].isoformat() if not doc["date_estimated"] else None
     material["sentiment"] = (doc["sentiment"]["label"], round(doc["sentiment"]["compound"], 3))
+    material["towards"] = {b: s["label"] for b, s in (doc.get("brand_sentiment") or {}).items()}
     return hashlib.sha1(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()

@@ -1,4 +1,9 @@
-"""Share of voice and sentiment per brand, from the hourly rollups (never raw scans)."""
+"""Share of voice and sentiment per brand, from the hourly rollups (never raw scans).
+
+Unscored mentions (a language we cannot score, no words) count in a brand's mentions and
+share of voice, and apart (``unscored``); sentiment shares and net sentiment are of the
+scored mentions only, so text we could not read never inflates neutral.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,25 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from listening.config import Config
+from listening.models import UNSCORED
 from listening.store import Store
 from listening.store.mentions import ALL_ISSUES
 
 LABELS = ("positive", "neutral", "negative")
+COUNTED = (*LABELS, UNSCORED)
+
+
+def shares(by_label: dict[str, int], voice: int) -> dict:
+    """One brand's figures from its counts per label (``COUNTED``) and all brands' total."""
+    total = sum(by_label.values())
+    scored = total - by_label[UNSCORED]
+    return {
+        "mentions": total,
+        "share_of_voice": total / voice if voice else 0.0,
+        "unscored": by_label[UNSCORED],
+        "sentiment": {label: (by_label[label] / scored if scored else 0.0) for label in LABELS},
+        "net_sentiment": (by_label["positive"] - by_label["negative"]) / scored if scored else 0.0,
+    }
 
 
 def brand_summary(store: Store, config: Config, *, since: datetime | None = None,
@@ -19,21 +39,17 @@ def brand_summary(store: Store, config: Config, *, since: datetime | None = None
     Share of voice is a brand's mentions over all brands' mentions in the window, so
     the shares add up to 1 even when a mention names two brands.
     """
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LABELS, 0))
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTED, 0))
     for row in store.mentions.totals(("brand", "label"), since=since, until=until):
-        counts[row["brand"]][row["label"]] += row["count"]
+        counts[row["brand"]][_counted(row["label"])] += row["count"]
     voice = sum(sum(c.values()) for c in counts.values())
-    summary = {}
-    for brand in config.brands:
-        by_label = counts.get(brand.name, dict.fromkeys(LABELS, 0))
-        total = sum(by_label.values())
-        summary[brand.name] = {
-            "mentions": total,
-            "share_of_voice": total / voice if voice else 0.0,
-            "sentiment": {label: (by_label[label] / total if total else 0.0) for label in LABELS},
-            "net_sentiment": (by_label["positive"] - by_label["negative"]) / total if total else 0.0,
-        }
-    return summary
+    return {brand.name: shares(counts.get(brand.name, dict.fromkeys(COUNTED, 0)), voice)
+            for brand in config.brands}
+
+
+def _counted(label: str) -> str:
+    """A rollup cell's label as one of COUNTED (anything unknown was not scored)."""
+    return label if label in LABELS else UNSCORED
 
 
 # -- dashboard series (from the rollups) ----------------------------------------------
@@ -84,15 +100,15 @@ def sentiment_trend(store: Store, config: Config, *, since: datetime | None = No
                     until: datetime | None = None, bucket: str = "day") -> list[dict]:
     """Per configured brand and bucket: mentions, the sentiment split and net sentiment."""
     names = {b.name for b in config.brands}
-    cells: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LABELS, 0))
+    cells: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTED, 0))
     for row in rollup_totals(store)(("brand", "label", "hour"), since=since, until=until):
         if row["brand"] in names:
-            cells[(row["brand"], bucket_start(row["hour"], bucket))][row["label"]] += row["count"]
+            cells[(row["brand"], bucket_start(row["hour"], bucket))][_counted(row["label"])] += row["count"]
     rows = []
     for (brand, start), by_label in sorted(cells.items()):
-        total = sum(by_label.values())
-        rows.append({"brand": brand, "time": start, "mentions": total, **by_label,
-                     "net_sentiment": (by_label["positive"] - by_label["negative"]) / total})
+        scored = sum(by_label.values()) - by_label[UNSCORED]
+        rows.append({"brand": brand, "time": start, "mentions": sum(by_label.values()), **by_label,
+                     "net_sentiment": (by_label["positive"] - by_label["negative"]) / scored if scored else 0.0})
     return rows
 
 
@@ -103,16 +119,17 @@ def issue_breakdown(store: Store, config: Config, *, since: datetime | None = No
     names = {b.name for b in config.brands}
     totals = brand_totals if brand_totals is not None else {
         row["brand"]: row["count"] for row in rollup_totals(store)(("brand",), since=since, until=until)}
-    cells: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(LABELS, 0))
+    cells: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTED, 0))
     for row in rollup_totals(store)(("brand", "issue", "label"), since=since, until=until, issue=None):
         if row["brand"] in names:
-            cells[(row["brand"], row["issue"])][row["label"]] += row["count"]
+            cells[(row["brand"], row["issue"])][_counted(row["label"])] += row["count"]
     rows = []
     for (brand, issue), by_label in sorted(cells.items()):
         n = sum(by_label.values())
+        scored = n - by_label[UNSCORED]
         rows.append({"brand": brand, "issue": issue, "mentions": n,
                      "share": n / totals[brand] if totals.get(brand) else 0.0,
-                     "negative_share": by_label["negative"] / n if n else 0.0})
+                     "negative_share": by_label["negative"] / scored if scored else 0.0})
     return rows
 
 
@@ -136,17 +153,9 @@ def time_to_handle(store: Store, *, since: datetime, until: datetime) -> dict:
 
 def voice_summary(trend: list[dict], config: Config) -> dict[str, dict]:
     """``brand_summary``'s shape, summed from ``sentiment_trend`` rows (no second query)."""
-    counts: dict[str, dict[str, int]] = {b.name: dict.fromkeys(LABELS, 0) for b in config.brands}
+    counts: dict[str, dict[str, int]] = {b.name: dict.fromkeys(COUNTED, 0) for b in config.brands}
     for row in trend:
-        for label in LABELS:
+        for label in COUNTED:
             counts[row["brand"]][label] += row[label]
     voice = sum(sum(c.values()) for c in counts.values())
-    out = {}
-    for name, by_label in counts.items():
-        total = sum(by_label.values())
-        out[name] = {
-            "mentions": total, "share_of_voice": total / voice if voice else 0.0,
-            "sentiment": {label: (by_label[label] / total if total else 0.0) for label in LABELS},
-            "net_sentiment": (by_label["positive"] - by_label["negative"]) / total if total else 0.0,
-        }
-    return out
+    return {name: shares(by_label, voice) for name, by_label in counts.items()}

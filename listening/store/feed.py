@@ -202,6 +202,8 @@ class FeedRepo:
         }
         if sentiment is not None:
             changes["labels.sentiment"] = sentiment
+            changes["sentiment.method"] = "human"  # a person read it: no longer unscored
+            changes["brand_sentiment"] = {}  # their label stands for every brand it names
         if issues is not None:  # learning takes one issue label per mention
             changes["labels.issue"] = after["issues"][0] if after["issues"] else "none"
         with self.mentions.claim([old["published_at"]]):
@@ -211,8 +213,11 @@ class FeedRepo:
                 {"$set": changes})
             if not result.modified_count:
                 return False
-            new = {**old, "sentiment": {**(old.get("sentiment") or {}), "label": after["sentiment"]},
-                   "issues": after["issues"]}
+            new_sentiment = {**(old.get("sentiment") or {}), "label": after["sentiment"]}
+            new = {**old, "sentiment": new_sentiment, "issues": after["issues"]}
+            if sentiment is not None:
+                new_sentiment["method"] = "human"
+                new["brand_sentiment"] = {}
             deltas: Counter = Counter(rollup_keys(new))
             deltas.subtract(rollup_keys(old))
             self.mentions.apply_deltas(deltas)  # the same cell writer the ingest path uses

@@ -25,6 +25,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from listening.ids import stable_id
+from listening.models import sentiment_label
 from listening.store.resilience import with_retry
 from listening.store.rollup_log import RollupLog
 
@@ -51,11 +52,13 @@ def _hour(when: datetime) -> datetime:
 def rollup_keys(doc: dict) -> Iterator[tuple[str, str, str, str, datetime]]:
     """The rollup cells a mention counts in."""
     hour = _hour(doc["published_at"])
-    label = (doc.get("sentiment") or {}).get("label", "neutral")
+    label = sentiment_label(doc.get("sentiment"))
+    towards = doc.get("brand_sentiment") or {}
     source = doc["source"]
     for brand in doc.get("brands") or ():
+        own = sentiment_label(towards[brand]) if brand in towards else label  # towards that brand
         for issue in (ALL_ISSUES, *(doc.get("issues") or ())):
-            yield brand, issue, label, source, hour
+            yield brand, issue, own, source, hour
 
 
 class MentionRepo:

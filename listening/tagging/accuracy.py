@@ -24,26 +24,46 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from listening.settings import settings
 from listening.tagging import issues as issue_rules
-from listening.tagging import learning
+from listening.tagging import language, learning, towards
 from listening.tagging.issues import label_sets
-from listening.tagging.sentiment import bare_vader, scorer_for
+from listening.tagging.sentiment import bare_vader, normalise, scorer_for
 
 SHARED = settings().shared_dir
 DEFAULT_LABELS = SHARED / "fixtures" / "twitter_us_airline_sentiment" / "Tweets.csv"
+DEFAULT_LANG = "en"  # the airline tweets are English: the prior for the texts too short to tell
 SENTIMENTS = ["negative", "neutral", "positive"]
 NONE = "(none)"
 BOOTSTRAP_ROUNDS = 1000
 # Our built-in issues -> the airline tweets' negative reasons (data: taxonomy.yaml's label_sets).
-ISSUE_REASON = label_sets()["airline_tweets"]
+AIRLINE_SET = "airline_tweets"
+LEARNED_WINDOW = 3
+ISSUE_REASON = label_sets()[AIRLINE_SET]
 ID_COLUMNS = ("tweet_id", "id", "_id", "external_id")
 SENTIMENT_COLUMNS = ("airline_sentiment", "sentiment", "label")
 ISSUE_COLUMNS = ("negativereason", "issue")
 
 
+DONG_POLARITY = {"-1": "negative", "0": "neutral", "1": "positive"}
+
+
+def _dong(path: Path) -> list[dict[str, str]]:
+    """Dong et al.'s ``.raw`` format: a tweet with ``$T$`` where the target stood, the target,
+    the polarity (-1, 0, 1) towards it, three lines each."""
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    if len(lines) < 3 or "$T$" not in lines[0]:
+        raise ValueError(f"{path}: not a .raw file of target-labelled text ($T$ in the first line)")
+    return [{"text": lines[i].replace("$T$", lines[i + 1].strip()), "target": lines[i + 1].strip(),
+             "sentiment": DONG_POLARITY.get(lines[i + 2].strip(), "")}
+            for i in range(0, len(lines) - 2, 3)]
+
+
 def load_labels(path: str | Path) -> list[dict[str, Any]]:
-    """Rows as ``{key, text, sentiment, issue}`` from a labelled CSV or JSONL file."""
+    """Rows as ``{key, text, sentiment, issue, target, lang}`` from a labelled CSV, JSONL or
+    ``.raw`` (target-labelled, Dong et al. 2014) file."""
     path = Path(path)
-    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+    if path.suffix.lower() == ".raw":
+        raw = _dong(path)
+    elif path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         with open(path, encoding="utf-8", errors="replace") as handle:
             raw = [json.loads(line) for line in handle if line.strip()]
     else:
@@ -54,11 +74,15 @@ def load_labels(path: str | Path) -> list[dict[str, Any]]:
         text = row.get("text")
         if not isinstance(text, str) or not text.strip():
             continue
+        if "airline_sentiment" in row:  # the airline tweets: undo their curators' edits
+            text = issue_rules.fix_text(text, AIRLINE_SET)
         key = next((row[c] for c in ID_COLUMNS if row.get(c) not in (None, "")), n)
         sentiment = next((str(row[c]).strip().lower() for c in SENTIMENT_COLUMNS
                           if row.get(c) not in (None, "")), None)
         issue = next((row[c] for c in ISSUE_COLUMNS if row.get(c) not in (None, "")), None)
-        rows.append({"key": key, "text": text,
+        lang, target = row.get("lang"), row.get("target")
+        rows.append({"key": key, "text": text, "lang": lang if isinstance(lang, str) and lang else None,
+                     "target": target.strip() if isinstance(target, str) and target.strip() else None,
                      "sentiment": sentiment if sentiment in SENTIMENTS else None,
                      "issue": learning.clean_issue(issue)})
     return rows
@@ -111,8 +135,14 @@ def main_reason(found: Sequence[str], mapping: dict[str, str] = ISSUE_REASON) ->
 
 
 def run(labels_path: str | Path | None = None, out_dir: str | Path | None = None, *,
-        config=None, learn: bool = True) -> dict[str, Any]:
+        config=None, learn: bool = True, lang: str | None = None,
+        train_path: str | Path | None = None) -> dict[str, Any]:
     """Evaluate sentiment and issues on a labelled file; write PNGs to ``out_dir`` if given.
+
+    ``lang`` is the file's language, a prior like a feed's (a row's ``lang`` column wins):
+    only texts too short to tell take it. A row with a ``target`` is scored for the
+    sentiment towards it. With ``train_path`` the learned model trains on that file and
+    every row of ``labels_path`` is its test; else the file's own split is used.
 
     Returns ``{"data", "sentiment": {"vader", "lexicon", "test": {"vader", "lexicon",
     "learned"}}, "issues": {"rules", "test": {"rules", "learned"}}, "mapping", "plots"}``.
@@ -122,17 +152,22 @@ def run(labels_path: str | Path | None = None, out_dir: str | Path | None = None
         raise FileNotFoundError(f"no labelled file at {path} (give one with --labels, "
                                 "or set LISTENING_SHARED to the folder holding fixtures/)")
     rows = load_labels(path)
+    train_rows = load_labels(train_path) if train_path else None
+    lang = lang or (DEFAULT_LANG if path == DEFAULT_LABELS else None)
     scorer = scorer_for(config)
-    test = [learning.is_test(r["key"]) for r in rows]
+    test = [True] * len(rows) if train_rows is not None else [learning.is_test(r["key"]) for r in rows]
     metrics: dict[str, Any] = {"data": {"path": str(path), "rows": len(rows),
-                                        "test_rows": sum(test)},
+                                        "test_rows": sum(test),
+                                        "train": str(train_path) if train_path else None},
                                "sentiment": {"test": {}}, "issues": {"test": {}},
                                "mapping": ISSUE_REASON, "plots": []}
 
     s_rows = [i for i, r in enumerate(rows) if r["sentiment"]]
     truth = [rows[i]["sentiment"] for i in s_rows]
     vader = [bare_vader(rows[i]["text"]).label for i in s_rows]
-    lexicon = [s.label for s in scorer.score_many([rows[i]["text"] for i in s_rows])]
+    texts = [rows[i]["text"] for i in s_rows]
+    langs = language.detect_many(texts, [rows[i]["lang"] or lang for i in s_rows])
+    lexicon = [s.label for s in scorer.score_many(texts, langs, [rows[i]["target"] for i in s_rows])]
     in_test = [test[i] for i in s_rows]
     metrics["sentiment"]["vader"] = scores(truth, vader, SENTIMENTS)
     metrics["sentiment"]["lexicon"] = scores(truth, lexicon, SENTIMENTS)
@@ -153,18 +188,30 @@ def run(labels_path: str | Path | None = None, out_dir: str | Path | None = None
                                                     _pick(rules, in_test_i), reasons)
 
     if learn:
-        metrics.update(_learned(rows, test, scorer, reasons))
+        metrics.update(_learned(rows, test, scorer, reasons, train_rows))
     if out_dir:
         metrics["plots"] = save_plots(metrics, Path(out_dir))
     return metrics
 
 
-def _learned(rows, test, scorer, reasons) -> dict[str, Any]:
-    train_rows = [r for r, t in zip(rows, test) if not t]
+def learned_text(row: dict[str, Any]) -> str:
+    """What the learned model reads of a row: with a target, the words right around it
+    (LEARNED_WINDOW each side) and then the whole text. On Dong et al.'s train split, two
+    folds (train on one half, test on the other): 0.667 / 0.666 macro-F1, against 0.645 /
+    0.648 for the passages alone."""
+    if not row.get("target"):
+        return row["text"]
+    text = normalise(row["text"])
+    return " ... ".join([*towards.passages(text, row["target"], LEARNED_WINDOW), text])
+
+
+def _learned(rows, test, scorer, reasons, train_rows=None) -> dict[str, Any]:
+    if train_rows is None:
+        train_rows = [r for r, t in zip(rows, test) if not t]
     test_rows = [r for r, t in zip(rows, test) if t]
-    model = learning.train([r["text"] for r in train_rows], [r["sentiment"] for r in train_rows],
+    model = learning.train([learned_text(r) for r in train_rows], [r["sentiment"] for r in train_rows],
                            [r["issue"] for r in train_rows], scorer=scorer)
-    features = model.features(*learning.inputs([r["text"] for r in test_rows], scorer), scorer)
+    features = model.features(*learning.inputs([learned_text(r) for r in test_rows], scorer), scorer)
     out: dict[str, Any] = {"sentiment": {}, "issues": {}}
     s_idx = [i for i, r in enumerate(test_rows) if r["sentiment"]]
     if model.sentiment is not None and s_idx:
@@ -223,6 +270,24 @@ def save_plots(metrics: dict[str, Any], out_dir: Path) -> list[str]:
         figure.savefig(target)
         paths.append(str(target))
     return paths
+
+
+def summary(metrics: dict[str, Any]) -> dict[str, Any]:
+    """``listening evaluate --json``: each tagger on the test rows (the file's test split, or
+    every row when the model trained on ``--train``) as ``{macro_f1, accuracy, ci, n,
+    per_class}``."""
+    def brief(result):
+        return None if not result else {"macro_f1": result["macro_f1"], "accuracy": result["accuracy"],
+                           "ci": result["macro_f1_ci"], "n": result["n"], "per_class": result["per_class"]}
+
+    learned = metrics.get("learned", {})
+    test = metrics["sentiment"]["test"]
+    return {"data": metrics["data"],
+            "sentiment": {"lexicon": brief(test.get("lexicon")), "vader": brief(test.get("vader")),
+                          "learned": brief(learned.get("sentiment"))},
+            "issues": {"rules": brief(metrics["issues"]["test"].get("rules")),
+                       "learned": brief(learned.get("issues"))},
+            "plots": metrics["plots"]}
 
 
 def render(metrics: dict[str, Any]):

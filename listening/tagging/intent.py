@@ -1,11 +1,17 @@
 """What a mention's author means to do: leave, buy, or get an answer.
 
 ``churn_risk`` ("switching to", "never again", "cancel my account"), ``purchase``
-("looking to buy", "how much is"), ``question`` (asks something) and ``needs_reply``
-(a question or a complaint that asks for action, or a customer about to leave): the
-last one feeds the social-care queue. Rules on normalised text, so they need no labels.
+("looking to buy", "how much is"), ``question`` (asks the brand something) and
+``needs_reply`` (a question, a complaint that asks for action, or a customer about to
+leave): the last one feeds the social-care queue. Rules on normalised text, so they need
+no labels.
 
-    >>> detect("Never again. Switching to another airline", "negative")
+Only short-form text addressed to the brand asks or needs a reply: a post, review or
+comment of at most ``passages.LONG_FORM_CHARS`` characters that names the brand's handle,
+says "you"/"your", or makes a request ("please", "help", "can you"). A "?" in an essay or
+a news story is rhetoric or a quotation, never a question to the brand (docs/tagging.md).
+
+    >>> detect("@Delta never again. Switching to another airline", "negative")
     ['churn_risk', 'needs_reply']
 """
 
@@ -13,8 +19,11 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+import re
+
 from listening.tagging.issues import TextIndex, register_phrases, tokens
-from listening.tagging.sentiment import normalise
+from listening.tagging.passages import is_long
+from listening.tagging.sentiment import as_text, normalise
 
 INTENTS = ("churn_risk", "purchase", "question", "needs_reply")
 MAX_CHARS = 5000
@@ -59,15 +68,33 @@ _ACTION = _phrases(
 )
 
 
+_HANDLE = re.compile(r"(?<![\w@])@\w+")
+_YOU = frozenset(("you", "your", "yours", "you're", "you've", "you'll", "u", "ur", "ya", "y'all"))
+_REQUEST = _phrases("please", "pls", "plz", "help", "dm me", "dm us", "can you", "could you",
+                    "would you", "will you", "can i", "how do i", "how can i", "let me know")
+
+
 def detect(text: object, sentiment_label: str | None = None) -> list[str]:
     """The intents of one text; ``sentiment_label`` lets complaints ask for a reply."""
-    return detect_normalised(normalise(text), sentiment_label)
+    return detect_normalised(normalise(text), sentiment_label, has_handle=has_handle(text))
 
 
-def detect_normalised(text: str | TextIndex, sentiment_label: str | None = None) -> list[str]:
-    """``detect`` for text already through ``sentiment.normalise`` (or its TextIndex)."""
+def has_handle(text: object) -> bool:
+    """Whether the raw text names an @handle (normalising removes them)."""
+    raw = as_text(text)
+    return "@" in raw and bool(_HANDLE.search(raw))
+
+
+def detect_normalised(text: str | TextIndex, sentiment_label: str | None = None, *,
+                      has_handle: bool = False, long_form: bool | None = None) -> list[str]:
+    """``detect`` for text already through ``sentiment.normalise`` (or its TextIndex).
+
+    ``long_form`` defaults to the text's length; long text gets no question or reply.
+    """
     index = text if isinstance(text, TextIndex) else TextIndex(text[:MAX_CHARS])
-    text = index.text[:MAX_CHARS]
+    if len(index.text) > MAX_CHARS:  # read what we document, not what the issue rules read
+        index = TextIndex(index.text[:MAX_CHARS])
+    text = index.text
     if not text:
         return []
     grams = index.grams
@@ -76,7 +103,10 @@ def detect_normalised(text: str | TextIndex, sentiment_label: str | None = None)
         found.append("churn_risk")
     if not _PURCHASE.isdisjoint(grams):
         found.append("purchase")
-    question = "?" in text or bool(index.tokens) and index.tokens[0] in QUESTION_WORDS
+    if is_long(text) if long_form is None else long_form:
+        return found
+    addressed = has_handle or not _YOU.isdisjoint(grams) or not _REQUEST.isdisjoint(grams)
+    question = addressed and ("?" in text or bool(index.tokens) and index.tokens[0] in QUESTION_WORDS)
     if question:
         found.append("question")
     asks = sentiment_label == "negative" and not _ACTION.isdisjoint(grams)

@@ -168,6 +168,24 @@ def label_sets() -> dict[str, dict[str, str]]:
     return {name: dict(mapping) for name, mapping in (data.get("label_sets") or {}).items()}
 
 
+@lru_cache(maxsize=8)
+def _fixes(label_set: str) -> tuple[re.Pattern, dict[str, str]] | None:
+    data = yaml.safe_load(TAXONOMY_FILE.read_text(encoding="utf-8"))
+    fixes = (data.get("text_fixes") or {}).get(label_set)
+    if not fixes:
+        return None
+    return re.compile("|".join(map(re.escape, sorted(fixes, key=len, reverse=True)))), dict(fixes)
+
+
+def fix_text(text: str, label_set: str) -> str:
+    """A labelled set's text with its curators' edits undone (``taxonomy.yaml``'s text_fixes)."""
+    fixes = _fixes(label_set)
+    if fixes is None or not isinstance(text, str):
+        return text
+    pattern, words = fixes
+    return pattern.sub(lambda m: words[m.group(0)], text)
+
+
 def issue_for_label(label: str) -> str | None:
     """Our issue for a data set's label (the first issue listed for it), or None."""
     for mapping in label_sets().values():
@@ -234,13 +252,13 @@ class RuleSet:
         self._known = frozenset(self._phrases)
         self._extra = [(i, rule) for i, rule in enumerate(self.rules) if rule.near or rule.patterns]
 
-    def hits(self, index: TextIndex) -> list[int]:
-        """Hits per rule, in rule order."""
-        counts = [0] * len(self.rules)
+    def hits(self, index: TextIndex, word_weight: float = 1) -> list[float]:
+        """Hits per rule, in rule order; a one-word phrase counts ``word_weight``."""
+        counts: list[float] = [0] * len(self.rules)
         phrases = self._phrases
         for gram in self._known & index.grams:
             for i in phrases[gram]:
-                counts[i] += 1
+                counts[i] += 1 if " " in gram else word_weight
         for i, rule in self._extra:
             for near in rule.near:
                 counts[i] += near.matches(index)
@@ -248,11 +266,14 @@ class RuleSet:
                 counts[i] += pattern.search(index.text) is not None
         return counts
 
-    def classify(self, text: str | TextIndex) -> list[str]:
-        """Issue names, most evidence first, ties in taxonomy order."""
+    def classify(self, text: str | TextIndex, min_hits: float = 1, word_weight: float = 1) -> list[str]:
+        """Issue names, most evidence first, ties in taxonomy order. An issue needs
+        ``min_hits`` (its phrases, near rules and patterns, a one-word phrase counting
+        ``word_weight``): long text asks for more, and for more than generic words."""
         index = text if isinstance(text, TextIndex) else TextIndex(text[:MAX_CHARS])
         scored = [(-n * rule.weight, i, rule.name)
-                  for i, (n, rule) in enumerate(zip(self.hits(index), self.rules)) if n]
+                  for i, (n, rule) in enumerate(zip(self.hits(index, word_weight), self.rules))
+                  if n >= min_hits]
         return [name for _, _, name in sorted(scored)]
 
 

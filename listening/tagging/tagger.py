@@ -2,8 +2,13 @@
 
 Each text is normalised once and shared by every tagger. With a learned model (see
 ``listening.tagging.learning``) sentiment comes from it and its issue joins the rule issues;
-without one, everything is lexicon and rules. A text that fails to tag gets a neutral,
+without one, everything is lexicon and rules. A text that fails to tag gets an unscored,
 issue-free result rather than stopping the batch.
+
+Long text (news, blog posts, long reviews: ``passages.is_long``) is read like long text:
+issues and intent come from the passages around the brand's terms (``targets``), an issue
+needs more evidence there than one generic word (LONG_* below), and it never asks for a
+reply.
 
     >>> Tagger(config).tag_many(["@united lost my bag, again"])[0].issues   # doctest: +SKIP
     ['Lost item']
@@ -15,14 +20,20 @@ from __future__ import annotations
 import gc
 import logging
 from contextlib import contextmanager
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from listening.config import Config
 from listening.models import Sentiment, Tags
-from listening.tagging import intent, issues, language, learning
-from listening.tagging.sentiment import SCORED_LANGS, as_text, normalise, scorer_for, unscored
+from listening.tagging import intent, issues, language, learning, passages
+from listening.tagging.sentiment import (SCORED_LANGS, as_text, language_scorers, normalise, scorable,
+                                        scorer_for, unscored)
 
 log = logging.getLogger(__name__)
+# Long text: an issue needs LONG_MIN_HITS, and one more per LONG_WORDS_PER_HIT words of
+# the brand's passages, a single word ("service", "screen", "book") counting LONG_WORD_WEIGHT.
+LONG_MIN_HITS = 2
+LONG_WORDS_PER_HIT = 100
+LONG_WORD_WEIGHT = 0.5
 
 
 class Tagger:
@@ -32,6 +43,7 @@ class Tagger:
         self.config = config
         self.model = model
         self.scorer = scorer_for(config)
+        self.others = language_scorers(config)  # languages with a lexicon of their own
         self.rules = issues.rule_set(issues.rules_for(config))
         self._issue_names: dict[str, str] = {}
 
@@ -43,47 +55,82 @@ class Tagger:
     def tag(self, text: object) -> Tags:
         return self.tag_many([text])[0]
 
-    def tag_many(self, texts: Sequence[object]) -> list[Tags]:
-        """Tags for each text, in order."""
+    def tag_many(self, texts: Sequence[object], declared: Sequence[str | None] | None = None,
+                 targets: Sequence[Mapping[str, Sequence[str]]] | None = None) -> list[Tags]:
+        """Tags for each text, in order. ``declared``: each text's feed or page language,
+        a prior for the texts whose own words cannot tell (``language.detect``);
+        ``targets``: each text's matched terms per brand, where long text is read and what
+        the sentiment towards each brand is read from."""
+        texts = list(texts)
+        priors = list(declared) if declared is not None else [None] * len(texts)
+        terms = [dict(t) for t in targets] if targets is not None else [{} for _ in texts]
         try:
             with collector_paused():
-                return self._tag_batch(list(texts))
+                return self._tag_batch(texts, priors, terms)
         except Exception:  # one bad text must not lose the batch: tag one by one
             log.exception("batch tagging failed; tagging %d texts one by one", len(texts))
-            return [self._tag_one_safely(text) for text in texts]
+            return [self._tag_one_safely(*item) for item in zip(texts, priors, terms)]
 
-    def _tag_one_safely(self, text: object) -> Tags:
+    def _tag_one_safely(self, text: object, prior: str | None, terms: dict) -> Tags:
         try:
-            return self._tag_batch([text])[0]
+            return self._tag_batch([text], [prior], [terms])[0]
         except Exception:
             log.exception("could not tag a text of %d characters", len(as_text(text)))
             return Tags(sentiment=unscored(), lang=None)
 
-    def _tag_batch(self, texts: list[object]) -> list[Tags]:
+    def _tag_batch(self, texts: list[object], priors: list[str | None],
+                   terms: list[dict]) -> list[Tags]:
         normalised = [normalise(text) for text in texts]
         indexes = [issues.TextIndex(text[:issues.MAX_CHARS]) for text in normalised]
-        langs = [language.detect_words(ix.text, ix.tokens) for ix in indexes]
-        scored = [i for i, lang in enumerate(langs) if lang in SCORED_LANGS and normalised[i]]
+        langs = [language.detect_words(ix.text, ix.tokens, prior) for ix, prior in zip(indexes, priors)]
+        scored = [i for i, lang in enumerate(langs) if scorable(lang, normalised[i], SCORED_LANGS)]
         prepared = {i: self.scorer.prepare_normalised(normalised[i]) for i in scored}
         polarity = {i: self.scorer.polarity_prepared(prepared[i]) for i in scored}
         nothing = unscored()
         sentiments: list[Sentiment] = [nothing] * len(texts)
         for i in scored:
             sentiments[i] = self.scorer.sentiment(polarity[i])
+        for i, lang in enumerate(langs):
+            if lang in self.others and normalised[i]:
+                other = self.others[lang]
+                sentiments[i] = other.sentiment(other.polarity_prepared(other.prepare_normalised(normalised[i])))
         learned_issue: dict[int, str] = {}
         if self.model is not None and scored:
             learned_issue = self._apply_model(scored, normalised, prepared, polarity, sentiments)
         out = []
         for i, index in enumerate(indexes):
-            found = self.rules.classify(index)
+            label = sentiments[i].label if sentiments[i].method != "unscored" else None
+            if passages.is_long(index.text):
+                words = [term for brand_terms in terms[i].values() for term in brand_terms]
+                near = issues.TextIndex(passages.passages(index.text, words) if words else index.text)
+                needed = max(LONG_MIN_HITS, len(near.tokens) / LONG_WORDS_PER_HIT)
+                found = self.rules.classify(near, needed, LONG_WORD_WEIGHT)
+                intents = intent.detect_normalised(near, label, long_form=True)
+            else:
+                found = self.rules.classify(index)
+                intents = intent.detect_normalised(index, label, has_handle=intent.has_handle(texts[i]))
             if i in learned_issue:
                 found = [learned_issue[i], *(f for f in found if f != learned_issue[i])]
-            label = sentiments[i].label if sentiments[i].method != "unscored" else None
             # Every value is built here from checked parts: skip pydantic's validation.
             out.append(Tags.model_construct(
                 sentiment=sentiments[i] if sentiments[i] is not nothing else unscored(),
-                issues=found, lang=langs[i], intent=intent.detect_normalised(index, label)))
+                issues=found, lang=langs[i], intent=intents,
+                towards=self._towards(texts[i], terms[i]) if i in scored and len(terms[i]) > 1 else {}))
         return out
+
+    def _towards(self, text: object, terms: dict) -> dict[str, Sentiment]:
+        """Per brand of a mention naming several, the sentiment from its own passages (the
+        raw text: its @handles are where brands are named); a brand whose terms have no
+        passage keeps the mention's sentiment (absent here)."""
+        raw = as_text(text)
+        found = {}
+        for brand, brand_terms in terms.items():
+            for term in brand_terms:
+                sentiment = self.scorer.towards(raw, term)
+                if sentiment is not None:
+                    found[brand] = sentiment
+                    break
+        return found
 
     def _apply_model(self, scored: list[int], normalised: list[str], prepared: dict,
                      polarity: dict, sentiments: list[Sentiment]) -> dict[int, str]:

@@ -151,7 +151,7 @@ def test_demo_config_matches_the_labelled_airline(demo_config):
 class NeutralTagger:
     """Skips the sentiment models: these tests are about brands."""
 
-    def tag_many(self, texts):
+    def tag_many(self, texts, declared=None, targets=None):
         return [Tags(sentiment=Sentiment(compound=0.0, label="neutral")) for _ in texts]
 
 

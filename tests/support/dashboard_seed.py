@@ -32,8 +32,8 @@ NEEDS_REPLY = [5, 2, 1]  # the question and the two complaints asking for action
 class IntentTagger(Tagger):
     """The tagger plus intent detection (a no-op once the real tagger detects intent itself)."""
 
-    def tag_many(self, texts):
-        tags = super().tag_many(texts)
+    def tag_many(self, texts, declared=None, targets=None):
+        tags = super().tag_many(texts, declared, targets)
         for text, tag in zip(texts, tags):
             tag.intent = tag.intent or intent.detect(text, tag.sentiment.label)
         return tags

@@ -10,11 +10,14 @@ from listening.tagging.intent import INTENTS, detect, detect_many
 @pytest.mark.parametrize("text, label, expected", [
     ("Never again. I'm switching to Delta", "negative", {"churn_risk", "needs_reply"}),
     ("Please cancel my account, I'm done with you", "negative", {"churn_risk", "needs_reply"}),
-    ("Looking to book a flight to Denver in May, any deals?", "neutral",
+    ("@SouthwestAir Looking to book a flight to Denver in May, any deals?", "neutral",
      {"purchase", "question", "needs_reply"}),
-    ("How much is a bag fee on international flights?", "neutral",
+    ("How much is your bag fee on international flights?", "neutral",
      {"purchase", "question", "needs_reply"}),
-    ("What time does boarding start", "neutral", {"question", "needs_reply"}),
+    ("@JetBlue What time does boarding start", "neutral", {"question", "needs_reply"}),
+    # A question to nobody in particular is not one the brand must answer.
+    ("Looking to book a flight to Denver in May, any deals?", "neutral", {"purchase"}),
+    ("Why is flying so expensive these days?", "neutral", set()),
     ("My bag is lost, please help", "negative", {"needs_reply"}),
     ("My bag is lost", "negative", set()),
     ("Great flight, thank you crew!", "positive", set()),

@@ -13,6 +13,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from listening.models import Sentiment
 from listening.tagging import sentiment
 from listening.tagging.accuracy import load_labels, scores
+from listening.tagging.issues import fix_text
 from listening.tagging.learning import is_test
 from listening.tagging.sentiment import Scorer, bare_vader, normalise, score, score_many, scorer_for
 from tests.conftest import TWEETS_CSV
@@ -100,7 +101,10 @@ def test_complaints_are_negative(text):
 
 def test_normalise_social_text():
     text = "@united Cancelled Flightled &amp; Late Flightr!!! http://t.co/x #NeverAgain sooooo bad"
-    assert normalise(text) == "cancelled & later!!! Never Again sooooo bad"
+    assert normalise(text) == "Cancelled Flightled & Late Flightr!!! Never Again sooooo bad"
+    # The airline set's curators' edits are undone only where that set is read.
+    assert normalise(fix_text(text, "airline_tweets")) == "cancelled & later!!! Never Again sooooo bad"
+    assert fix_text("Late Flight news", "another_set") == "Late Flight news"
     assert Scorer().prepare("sooooo goooood") == "soo good"
 
 
@@ -114,14 +118,14 @@ def test_config_lexicon_and_thresholds(demo_config):
     config.sentiment.lexicon = {"meh": -2.0, "red eye": -1.5}
     config.sentiment.positive_threshold = 0.5
     scorer = scorer_for(config)
-    assert scorer.score("meh").label == "negative"
-    assert scorer.score("another red eye").label == "negative"
+    assert scorer.score("the food was meh").label == "negative"
+    assert scorer.score("it was another red eye").label == "negative"
     assert scorer.score("it was fine").label == "neutral"  # 0.2 < 0.5
 
 
 def test_non_english_is_not_scored():
     result = score("Das Essen war schrecklich und der Flug hatte vier Stunden Verspätung")
-    assert result.label == "neutral" and result.method == "unscored"
+    assert result.label == "unscored" and result.method == "unscored"  # a class apart, not neutral
 
 
 @pytest.mark.parametrize("text", [
@@ -175,3 +179,15 @@ def test_faster_idiom_check_agrees_with_vader(words):
     for i in range(3, len(words)):
         assert (sentiment._ServiceAnalyzer._special_idioms_check(1.0, words, i)
                 == SentimentIntensityAnalyzer._special_idioms_check(1.0, words, i))
+
+
+def test_the_airline_sets_edits_are_undone_where_that_set_is_read():
+    from listening.demo.feed import load_tweets
+    from listening.tagging.accuracy import DEFAULT_LABELS
+
+    raw = DEFAULT_LABELS.read_text(encoding="utf-8")
+    assert raw.count("Cancelled Flight") > 100 and raw.count("Late Flight") > 100
+    served = [t["text"] for t in load_tweets(DEFAULT_LABELS)]
+    loaded = [r["text"] for r in load_labels(DEFAULT_LABELS)]
+    for texts in (served, loaded):
+        assert not any("Cancelled Flight" in t or "Late Flight" in t for t in texts)

@@ -46,7 +46,7 @@ def feed_table(rows: list[dict]) -> pd.DataFrame:
     """One row per mention; the text stays plain text (never HTML)."""
     return pd.DataFrame([{
         "published": m["published_at"],
-        "sentiment": (m.get("sentiment") or {}).get("label", "neutral"),
+        "sentiment": d.label_text(m.get("sentiment")),
         "brands": ", ".join(m.get("brands") or ()),
         "text": m.get("text") or "",
         "issues": ", ".join(m.get("issues") or ()),

@@ -15,6 +15,7 @@ import streamlit as st
 from listening.app import common as d
 from listening.app import mention as shown
 from listening.metrics import voice as metrics
+from listening.models import sentiment_label
 from listening.store.feed import LABELS, Page
 
 QUEUE = 50
@@ -117,8 +118,9 @@ elif rows:
 
     with st.form("reply_correct"):
         st.markdown("**Correct the tagging** (kept for learning, with an audit trail)")
-        current = (mention.get("sentiment") or {}).get("label", "neutral")
-        sentiment = st.selectbox("Sentiment", LABELS, index=LABELS.index(current), key="reply_sentiment")
+        current = sentiment_label(mention.get("sentiment"))
+        choices = LABELS if current in LABELS else (current, *LABELS)  # unscored stays unless changed
+        sentiment = st.selectbox("Sentiment", choices, index=choices.index(current), key="reply_sentiment")
         options = sorted(set(d.issue_names()) | set(mention.get("issues") or ()))
         issues = st.multiselect("Issues", options, default=mention.get("issues") or [], key="reply_issues")
         if st.form_submit_button("Save correction"):
