@@ -56,7 +56,7 @@ MASTODON = "https://fosstodon.org/api/v1/timelines/tag/rstats?limit=5"
 BLUESKY = "https://public.api.bsky.app/xrpc/app.bsky.feed.searchPosts?q=redistricting"
 JSON_CASES = [  # preset, recorded body, request URL, items -> stored, fields filled, next page
     ("hackernews", "hackernews/SiukAlator_HackersNews__search_by_date.json", HN, 20,
-     {"text": 20, "title": 20, "author": 20, "url": 20, "lang": 19}, f"{HN}&page=1"),
+     {"text": 20, "title": 20, "author": 20, "url": 20, "lang": 18}, f"{HN}&page=1"),
     ("reddit", "reddit_json/praw_search_body.json", "https://www.reddit.com/r/all/search.json?q=praw&raw_json=1", 6,
      {"text": 6, "title": 6, "author": 6, "url": 6, "lang": 6}, None),  # after: null
     ("bluesky", "bluesky/bskyr_2025_search_body.json", BLUESKY, 25,
