@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from listening.alerts import as_json
+from listening.alerts.lifecycle import as_json
 from listening.config import Config
 from listening.metrics.search import share_of_search
 from listening.metrics.voice import brand_summary

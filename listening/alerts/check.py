@@ -15,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from listening.alerts import explain
 from listening.alerts.detect import enabled_rules, lookback, scan
 from listening.alerts.frame import Frame, floor_hour
 from listening.alerts.lifecycle import UNRESOLVED, Book, as_json
@@ -49,6 +48,8 @@ def check(store, config: Config, at: datetime | None = None, *, apply: bool = Tr
 
         def mail(alert: dict) -> None:
             """Queue its mail; a failure is retried by the next evaluation (the alert grows)."""
+            from listening.alerts import explain  # matplotlib: only when a mail draws its chart
+
             nonlocal mail_errors
             try:
                 notify.queue_alert(store, config, alert, chart=lambda: explain.chart_png(store, config, alert, ctx))
@@ -114,7 +115,7 @@ def load_book(store, rules, at: datetime) -> Book:
 
 def escalate(store, config: Config, at: datetime) -> int:
     """Queue an escalation for high-severity alerts left unacknowledged too long."""
-    from listening.notify import mail as notify
+    from listening.alerts import explain
 
     rules = {r.name: r for r in config.alerts.rules}
     done = 0
