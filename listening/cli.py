@@ -46,6 +46,12 @@ class State:
             self._config = load_config(self.config_path)
         return self._config
 
+    def uses_embedded(self, dashboard: bool = False) -> bool:
+        """Whether this command (or the dashboard it ran) opened the embedded store, not $MONGO_URI."""
+        from listening.settings import settings
+
+        return (dashboard or self._store is not None) and not settings().mongo_uri
+
     @property
     def store(self) -> Store:
         if self._store is None:
@@ -154,11 +160,18 @@ def report(
     if as_json:
         typer.echo(json.dumps(doc, indent=2, default=str))
         return
-    table = Table(title=f"{doc['mentions']:,} mentions")
+    window = f"from {doc['since'] or 'the first mention'} to {doc['until'] or 'now'}"
+    if not any(b["mentions"] for b in doc["brands"].values()):
+        Console().print(f"No mentions of any brand {window}.")
+        return
+    table = Table(title=f"{doc['mentions']:,} mentions {window}")
     for column in ("brand", "mentions", "share of voice", "positive", "neutral", "negative", "net"):
         table.add_column(column, justify="left" if column == "brand" else "right")
     for name, b in sorted(doc["brands"].items(), key=lambda kv: -kv[1]["mentions"]):
         s = b["sentiment"]
+        if not b["mentions"]:
+            table.add_row(name, "0", "0.0%", "–", "–", "–", "–")
+            continue
         table.add_row(name, f"{b['mentions']:,}", f"{b['share_of_voice']:.1%}", f"{s['positive']:.0%}",
                       f"{s['neutral']:.0%}", f"{s['negative']:.0%}", f"{b['net_sentiment']:+.2f}")
     Console().print(table)
@@ -180,12 +193,55 @@ def demo(
     from listening.demo import build as demo_module
 
     state: State = ctx.obj
-    summary = demo_module.build(state.store, state.config, console=console)
-    console.print(counts_table("Demo", summary))
-    if not no_serve:
-        from listening.app.serve import serve as serve_dashboard
+    code = 0
+    with stopped_cleanly(state):
+        summary = demo_module.build(state.store, state.config, console=console)
+        console.print(counts_table("Demo", summary))
+        console.print(demo_module.welcome(state.store, state.config, summary), highlight=False)
+        if not no_serve:
+            from listening.app.serve import serve as serve_dashboard
 
-        raise typer.Exit(serve_dashboard(state.config_path))
+            code = serve_dashboard(state.config_path)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def stopped_cleanly(state: State, *, dashboard: bool = False) -> Iterator[None]:
+    """Ctrl-C or SIGTERM stops the command and what it started (the dashboard: ``subprocess.run``
+    kills its child when interrupted); the embedded store is shared by every command, so it
+    keeps running, and we say so and how to stop it."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    interrupted = False
+    try:
+        yield
+    except KeyboardInterrupt:
+        interrupted = True
+        console.print("[yellow]Stopped.[/]")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if state.uses_embedded(dashboard):
+            from listening.store.embedded import data_dir
+
+            console.print(f"The embedded store keeps running for the next command (data in {data_dir()}); "
+                          "`listening stop` stops it.", highlight=False, soft_wrap=True)
+    if interrupted:
+        raise typer.Exit(130)
+
+
+@app.command()
+def stop() -> None:
+    """Stop the embedded store's server for this data folder ($LISTENING_DATA or ./data)."""
+    from listening.store.embedded import data_dir
+    from listening.store.embedded import stop as stop_server
+
+    folder = data_dir()
+    console.print(f"Stopped the embedded store of {folder}." if stop_server(folder)
+                  else f"No embedded store was running for {folder}.", highlight=False, soft_wrap=True)
 
 
 @app.command("crawl")
@@ -366,7 +422,9 @@ def serve(ctx: typer.Context,
     """Open the listening centre (the Streamlit dashboard)."""
     from listening.app.serve import serve as serve_dashboard
 
-    raise typer.Exit(serve_dashboard(ctx.obj.config_path, host=host, port=port))
+    with stopped_cleanly(ctx.obj, dashboard=True):
+        code = serve_dashboard(ctx.obj.config_path, host=host, port=port)
+    raise typer.Exit(code)
 
 
 @app.command("schedule")

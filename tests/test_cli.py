@@ -43,3 +43,39 @@ def test_send_delivers_the_queued_mail(store_env, demo_config):
     assert result.returncode == 0, result.stderr
     assert len(inbox.messages) == queued
     assert store_env.outbox.counts() == {"sent": queued}
+
+
+def answers(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_sigterm_on_serve_stops_the_dashboard_it_started(store_env, tmp_path):
+    import os
+    import signal
+
+    from tests.jobs.test_schedule import wait_for
+    from tests.support.smtp_server import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "listening", "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ)
+    try:
+        wait_for(lambda: answers(port), 180, "the dashboard to answer")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert not answers(port)  # the Streamlit child went with it
+
+
+def test_stop_says_what_it_did(tmp_path, monkeypatch):
+    monkeypatch.delenv("MONGO_URI", raising=False)
+    result = listening("stop", env={"LISTENING_DATA": str(tmp_path)})
+    assert result.returncode == 0 and f"No embedded store was running for {tmp_path}" in result.stderr

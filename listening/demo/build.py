@@ -49,8 +49,31 @@ def build(store: Store, config: Config, *, console: Console) -> dict[str, int]:
         trends = collect_recorded(store, config, CASSETTES)
     summary["search volume points"] = trends["points_new"] + trends["points_updated"] + trends["points_unchanged"]
     summary["alerts"] = _replay_alert_rules(store, config, console)
+    summary["e-mails queued"] = store.outbox.counts().get("pending", 0)
     store.daily.rebuild()
     return summary
+
+
+def welcome(store: Store, config: Config, summary: dict[str, int]) -> str:
+    """What was built, from when, and where to start: the lines after the counts."""
+    span = store.mentions.time_span()
+    if span is None:
+        return "The demo store is empty: the crawl of the demo feed found nothing (see above)."
+    first, last = span
+    added = summary.get("new", 0)
+    url = config.dashboard_url.rstrip("/")
+    return "\n".join([
+        (f"Built the demo: {added:,} airline tweets" if added else
+         "The store already held the demo: nothing new was added") +
+        f" about {len(config.brands)} US airlines, from {first:%d} to {last:%d %B %Y} (UTC),"
+        " with their Google Trends searches, the alerts the rules raised hour by hour and"
+        " the e-mails they queued.",
+        f"The data is from {last:%B %Y}: pick a time range in {last:%Y}, not today's.",
+        f"Open Alerts first: {url}/alerts (the winter-storm cancellations of {last:%B %Y});"
+        " then Live for the mentions behind them.",
+        f"{summary.get('e-mails queued', 0):,} e-mails wait in the outbox: `listening send` sends them"
+        " through the SMTP server of listening.yaml or $SMTP_HOST.",
+    ])
 
 
 def _replay_alert_rules(store: Store, config: Config, console: Console) -> int:
