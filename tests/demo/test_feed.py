@@ -76,8 +76,15 @@ def test_crawl_stores_every_row_with_labels_then_adds_nothing(store, demo_config
     negative = store.db["mentions"].find_one({"labels.sentiment": "negative"})
     assert negative["labels"]["issue"]
 
+    said = demo.welcome(store, demo_config, counts)
+    assert f"Built the demo: {counts['new']:,} airline tweets" in said and "February 2015" in said
+    assert "/alerts" in said
+    alerts, mail = store.alerts.count(), store.outbox.counts()
+
     again = demo.build(store, demo_config, console=console)
     assert again["pages"] == 1 and again["read"] == 0 and again["new"] == 0
+    assert (store.alerts.count(), store.outbox.counts()) == (alerts, mail)  # a re-run adds no alert, no mail
+    assert "nothing new was added" in demo.welcome(store, demo_config, again)
     run = store.runs.recent("crawl", limit=1)[0]
     assert run["sources"]["demo_tweets"]["status"] == "ok"
 
