@@ -62,12 +62,12 @@ def welcome(store: Store, config: Config, summary: dict[str, int]) -> str:
     first, last = span
     added = summary.get("new", 0)
     url = config.dashboard_url.rstrip("/")
+    what = (f"airline tweets about {len(config.brands)} US airlines, from {first:%d} to {last:%d %B %Y}"
+            " (UTC), with their Google Trends searches, the alerts the rules raised hour by hour and"
+            " the e-mails they queued")
     return "\n".join([
-        (f"Built the demo: {added:,} airline tweets" if added else
-         "The store already held the demo: nothing new was added") +
-        f" about {len(config.brands)} US airlines, from {first:%d} to {last:%d %B %Y} (UTC),"
-        " with their Google Trends searches, the alerts the rules raised hour by hour and"
-        " the e-mails they queued.",
+        f"Built the demo: {added:,} {what}." if added else
+        f"The store already held the demo ({what}): nothing new was added.",
         f"The data is from {last:%B %Y}: pick a time range in {last:%Y}, not today's.",
         f"Open Alerts first: {url}/alerts (the winter-storm cancellations of {last:%B %Y});"
         " then Live for the mentions behind them.",
