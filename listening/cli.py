@@ -213,6 +213,7 @@ def stopped_cleanly(state: State, *, dashboard: bool = False) -> Iterator[None]:
     import signal
 
     def interrupt(signum, frame):
+        _pass_on(signal.SIGTERM)
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
@@ -231,6 +232,22 @@ def stopped_cleanly(state: State, *, dashboard: bool = False) -> Iterator[None]:
                           "`listening stop` stops it.", highlight=False, soft_wrap=True)
     if interrupted:
         raise typer.Exit(130)
+
+
+def _pass_on(signum: int) -> None:
+    """Send ``signum`` to the children we started in our own session (the crawler, the dashboard):
+    Ctrl-C reaches them through the terminal, a SIGTERM sent to us alone does not. The embedded
+    store runs in a session of its own and is left alone."""
+    import os
+
+    ours = os.getsid(0)
+    for listing in Path("/proc/self/task").glob("*/children"):  # Linux; elsewhere nothing to do
+        for pid in map(int, listing.read_text().split()):
+            try:
+                if os.getsid(pid) == ours:
+                    os.kill(pid, signum)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 @app.command()
