@@ -1,4 +1,8 @@
-"""The ``listening`` command line."""
+"""The ``listening`` command line.
+
+Each command imports what it needs when it runs (the pipeline pulls in scikit-learn, the
+store pymongo, the config pydantic), so ``--help`` and the quick commands answer fast.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -14,12 +18,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from listening.config import Config, load_config
 from listening.errors import ConfigError, ListeningError, QuerySyntaxError, StoreError
-from listening.ingest.pipeline import Pipeline
-from listening.store import Store
-from listening.store.embedded import data_dir
-from listening.timeparse import parse_time
+
+if TYPE_CHECKING:
+    from listening.config import Config
+    from listening.store import Store
 
 app = typer.Typer(help="Listening Centre: social listening and share of search.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
@@ -38,12 +41,22 @@ class State:
     @property
     def config(self) -> Config:
         if self._config is None:
+            from listening.config import load_config
+
             self._config = load_config(self.config_path)
         return self._config
+
+    def uses_embedded(self, dashboard: bool = False) -> bool:
+        """Whether this command (or the dashboard it ran) opened the embedded store, not $MONGO_URI."""
+        from listening.settings import settings
+
+        return (dashboard or self._store is not None) and not settings().mongo_uri
 
     @property
     def store(self) -> Store:
         if self._store is None:
+            from listening.store import Store
+
             self.config  # a bad config fails here, before an embedded server starts for nothing
             self._store = Store.connect()
         return self._store
@@ -62,6 +75,8 @@ def when(value: Optional[str], option: str) -> Optional[datetime]:
     """Parse a --since/--until style option or fail with a clear message."""
     if value is None:
         return None
+    from listening.timeparse import parse_time
+
     parsed = parse_time(value)
     if parsed is None:
         raise typer.BadParameter(f"cannot read {value!r} as a time", param_hint=option)
@@ -103,6 +118,8 @@ def import_cmd(
     number and reason; the exit code is 1 when any row was rejected.
     """
     from listening.ingest.importer import import_file
+    from listening.ingest.pipeline import Pipeline
+    from listening.store.embedded import data_dir
 
     state: State = ctx.obj
     overrides = {"text": text_column, "id": id_column, "author": author_column,
@@ -143,11 +160,18 @@ def report(
     if as_json:
         typer.echo(json.dumps(doc, indent=2, default=str))
         return
-    table = Table(title=f"{doc['mentions']:,} mentions")
+    window = f"from {doc['since'] or 'the first mention'} to {doc['until'] or 'now'}"
+    if not any(b["mentions"] for b in doc["brands"].values()):
+        Console().print(f"No mentions of any brand {window}.")
+        return
+    table = Table(title=f"{doc['mentions']:,} mentions {window}")
     for column in ("brand", "mentions", "share of voice", "positive", "neutral", "negative", "net"):
         table.add_column(column, justify="left" if column == "brand" else "right")
     for name, b in sorted(doc["brands"].items(), key=lambda kv: -kv[1]["mentions"]):
         s = b["sentiment"]
+        if not b["mentions"]:
+            table.add_row(name, "0", "0.0%", "–", "–", "–", "–")
+            continue
         table.add_row(name, f"{b['mentions']:,}", f"{b['share_of_voice']:.1%}", f"{s['positive']:.0%}",
                       f"{s['neutral']:.0%}", f"{s['negative']:.0%}", f"{b['net_sentiment']:+.2f}")
     Console().print(table)
@@ -169,12 +193,72 @@ def demo(
     from listening.demo import build as demo_module
 
     state: State = ctx.obj
-    summary = demo_module.build(state.store, state.config, console=console)
-    console.print(counts_table("Demo", summary))
-    if not no_serve:
-        from listening.app.serve import serve as serve_dashboard
+    code = 0
+    with stopped_cleanly(state):
+        summary = demo_module.build(state.store, state.config, console=console)
+        console.print(counts_table("Demo", summary))
+        console.print(demo_module.welcome(state.store, state.config, summary), highlight=False)
+        if not no_serve:
+            from listening.app.serve import serve as serve_dashboard
 
-        raise typer.Exit(serve_dashboard(state.config_path))
+            code = serve_dashboard(state.config_path)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def stopped_cleanly(state: State, *, dashboard: bool = False) -> Iterator[None]:
+    """Ctrl-C or SIGTERM stops the command and what it started (the dashboard: ``subprocess.run``
+    kills its child when interrupted); the embedded store is shared by every command, so it
+    keeps running, and we say so and how to stop it."""
+    import signal
+
+    def interrupt(signum, frame):
+        _pass_on(signal.SIGTERM)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    interrupted = False
+    try:
+        yield
+    except KeyboardInterrupt:
+        interrupted = True
+        console.print("[yellow]Stopped.[/]")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if state.uses_embedded(dashboard):
+            from listening.store.embedded import data_dir
+
+            console.print(f"The embedded store keeps running for the next command (data in {data_dir()}); "
+                          "`listening stop` stops it.", highlight=False, soft_wrap=True)
+    if interrupted:
+        raise typer.Exit(130)
+
+
+def _pass_on(signum: int) -> None:
+    """Send ``signum`` to the children we started in our own session (the crawler, the dashboard):
+    Ctrl-C reaches them through the terminal, a SIGTERM sent to us alone does not. The embedded
+    store runs in a session of its own and is left alone."""
+    import os
+
+    ours = os.getsid(0)
+    for listing in Path("/proc/self/task").glob("*/children"):  # Linux; elsewhere nothing to do
+        for pid in map(int, listing.read_text().split()):
+            try:
+                if os.getsid(pid) == ours:
+                    os.kill(pid, signum)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+@app.command()
+def stop() -> None:
+    """Stop the embedded store's server for this data folder ($LISTENING_DATA or ./data)."""
+    from listening.store.embedded import data_dir
+    from listening.store.embedded import stop as stop_server
+
+    folder = data_dir()
+    console.print(f"Stopped the embedded store of {folder}." if stop_server(folder)
+                  else f"No embedded store was running for {folder}.", highlight=False, soft_wrap=True)
 
 
 @app.command("crawl")
@@ -185,6 +269,7 @@ def crawl_cmd(ctx: typer.Context, sources: Annotated[Optional[list[str]], typer.
     Exit code 1 when a source had problems, 2 when the crawl could not run.
     """
     from listening.ingest import crawl as crawling
+    from listening.store.embedded import data_dir
 
     state: State = ctx.obj
     log = data_dir() / "logs" / "crawl.log"
@@ -235,16 +320,25 @@ def trends(ctx: typer.Context) -> None:
 def alerts(
     ctx: typer.Context,
     at: Annotated[Optional[str], typer.Option(help="Evaluate as of this time (default: now).")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Store the alerts and queue their e-mail "
+                                        "(without it the evaluation is a dry run).")] = False,
+    open_only: Annotated[bool, typer.Option("--open", help="List the open alerts; evaluate nothing.")] = False,
     backtest: Annotated[Optional[tuple[str, str]], typer.Option(
         help="Replay FROM TO bucket by bucket; store nothing, send nothing.")] = None,
     png: Annotated[Optional[Path], typer.Option(help="With --backtest: the timeline PNG to write.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the alerts as a JSON list.")] = False,
 ) -> None:
-    """Evaluate the alert rules now (or as of --at), or replay history with --backtest."""
+    """Evaluate the alert rules now (or as of --at): a dry run unless --apply.
+
+    --open lists the alerts open now; --backtest replays history in memory.
+    """
     from listening import alerts as alerting
+    from listening.store.embedded import data_dir
 
     state: State = ctx.obj
-    if backtest:
+    if open_only:
+        found = [alerting.as_json(a) for a in state.store.alerts.open_alerts()]
+    elif backtest:
         start, end = when(backtest[0], "--backtest"), when(backtest[1], "--backtest")
         png = png or data_dir() / "backtest.png"
         found = alerting.backtest(state.store, state.config, start, end, png_path=png)
@@ -252,11 +346,29 @@ def alerts(
             console.print(f"Timeline: {png}")
             typer.echo(alerting.budget(found, state.config) + "\n")
     else:
-        found = alerting.check(state.store, state.config, at=when(at, "--at"))
+        found = alerting.check(state.store, state.config, at=when(at, "--at"), apply=apply)
+        if not apply:
+            console.print("Dry run: nothing stored, no e-mail queued (--apply to do both).")
     if as_json:
         typer.echo(json.dumps(found, indent=2, default=str))
     else:
         typer.echo(alerting.table(found))
+
+
+@app.command()
+def send(ctx: typer.Context) -> None:
+    """Send the queued e-mails now (alerts, escalations, digests), with the outbox's retries.
+
+    Exit code 1 when a message failed or waits for a retry.
+    """
+    from listening.notify.outbox import flush
+
+    state: State = ctx.obj
+    with console.status("Sending queued e-mail..."):
+        counts = flush(state.store, state.config)
+    console.print(counts_table("Outbox", {**counts, "still queued": state.store.outbox.counts().get("pending", 0)}))
+    if counts["retry"] or counts["failed"]:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -339,7 +451,9 @@ def serve(ctx: typer.Context,
     """Open the listening centre (the Streamlit dashboard)."""
     from listening.app.serve import serve as serve_dashboard
 
-    raise typer.Exit(serve_dashboard(ctx.obj.config_path, host=host, port=port))
+    with stopped_cleanly(ctx.obj, dashboard=True):
+        code = serve_dashboard(ctx.obj.config_path, host=host, port=port)
+    raise typer.Exit(code)
 
 
 @app.command("schedule")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from listening.alerts import as_json
+from listening.alerts.lifecycle import as_json
 from listening.config import Config
 from listening.metrics.search import share_of_search
 from listening.metrics.voice import brand_summary
@@ -17,11 +17,21 @@ __all__ = ["report"]
 
 def report(store: Store, config: Config, *, since: datetime | None = None,
            until: datetime | None = None) -> dict:
-    """The ``listening report --json`` document (DESIGN.md's shape)."""
+    """The ``listening report --json`` document (DESIGN.md's shape).
+
+    A brand without mentions in the window has null sentiment and net sentiment; when no
+    brand has any, the shares of voice are null too (the CLI says "no mentions").
+    """
     brands = brand_summary(store, config, since=since, until=until)
     search = share_of_search(store, config, since=since, until=until)
+    anyone = any(b["mentions"] for b in brands.values())
     for name, values in brands.items():
         values["share_of_search"] = search.get(name)
+        if not anyone:  # no share of nothing: null, not 0%
+            values["share_of_voice"] = None
+        if not values["mentions"]:  # a split of no mentions is unknown, not 0 / 0 / 0
+            values["sentiment"] = dict.fromkeys(values["sentiment"])
+            values["net_sentiment"] = None
     return {
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,

@@ -49,3 +49,41 @@ def test_report_window(seeded):
     assert doc["mentions"] == 2
     assert doc["since"].startswith("2024-05-02T00:00:00")
     assert doc["brands"]["United"]["mentions"] == 2
+
+
+def test_an_empty_window_says_no_mentions_not_zero_percent(seeded):
+    doc = run_report("--since", "2025-01-01")
+    assert doc["mentions"] == 0
+    united = doc["brands"]["United"]
+    assert united["share_of_voice"] is None and united["net_sentiment"] is None
+    assert set(united["sentiment"].values()) == {None}
+    text = subprocess.run([sys.executable, "-m", "listening", "report", "--since", "2025-01-01"],
+                          capture_output=True, text=True, timeout=120)
+    assert text.returncode == 0 and "No mentions of any brand from 2025-01-01" in text.stdout
+    assert "0%" not in text.stdout and "+0.00" not in text.stdout
+
+
+def test_a_brand_without_mentions_has_no_sentiment_split(seeded):
+    jetblue = run_report()["brands"]["JetBlue"]
+    assert jetblue["mentions"] == 0 and jetblue["share_of_voice"] == 0.0
+    assert jetblue["net_sentiment"] is None and set(jetblue["sentiment"].values()) == {None}
+
+
+def test_the_readme_sample_has_the_real_shape(seeded):
+    """The README's `report --json` sample: the keys the command really prints."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    sample = json.loads(readme.split("`listening report --json` prints")[1].split("```json")[1].split("```")[0])
+    real = run_report()
+    assert set(sample) == set(real)
+    [brand] = sample["brands"].values()
+    assert set(brand) == set(real["brands"]["United"])
+    assert set(brand["sentiment"]) == set(real["brands"]["United"]["sentiment"])
+    from datetime import datetime, timezone
+
+    from listening.alerts.lifecycle import as_json
+
+    alert = {"_id": "a", "rule": "r", "brand": "United", "issue": None, "status": "open", "observed": 1.0,
+             "opened_at": datetime(2015, 2, 24, 17, tzinfo=timezone.utc), "expected": 1.0, "severity": "low"}
+    assert [set(a) for a in sample["open_alerts"]] == [set(as_json(alert))]

@@ -2,7 +2,10 @@
 
 Idempotent: evaluating the same ``at`` twice finds the alerts it opened the first
 time (stable ids, one open alert per key), and the outbox's idempotency keys make
-sure nobody gets the same mail twice.
+sure nobody gets the same mail twice. Alerts move forward in time only: an hour at or
+before the last applied evaluation changes nothing (the stored alerts already hold
+what came after it, so replaying it would open their incidents a second time).
+``apply=False`` is a dry run: the same evaluation, nothing stored or queued.
 """
 
 from __future__ import annotations
@@ -24,23 +27,24 @@ from listening.notify import mail as notify
 log = logging.getLogger(__name__)
 
 
-def check(store, config: Config, at: datetime | None = None) -> list[dict]:
+def check(store, config: Config, at: datetime | None = None, *, apply: bool = True) -> list[dict]:
     """Evaluate every rule as of ``at`` (default now); return the alerts it touched as JSON.
 
     Touched = opened, grown, reopened or resolved by this evaluation. Queues the e-mails of new
     alerts and of escalations in the outbox (``listening.notify.outbox.flush`` sends them).
+    With ``apply=False`` it only says what it would touch.
     """
     at = floor_hour(at or datetime.now(timezone.utc))
     rules = enabled_rules(config)
+    if not apply:
+        return [as_json(a) for a in _evaluate(store, config, rules, at)[1].touched()]
+    last = last_applied(store)
+    if last is not None and at < last:
+        log.info("alerts as of %s: already evaluated up to %s, nothing to apply", at, last)
+        return []
     run_id = store.runs.start("alerts", at=at)
     try:
-        frame = Frame.load(store, at - lookback(rules), at,
-                           collection_jobs=config.alerts.collection_jobs,
-                           max_gap_hours=config.alerts.max_run_gap_hours, cached=True)
-        ctx = Context(frame, config)
-        findings = scan(ctx, rules, np.array([frame.index(at)]))
-        book = load_book(store, rules, at)
-        changes = book.step(at, findings, lambda f: routing.department_for(f.issue, config))
+        ctx, changes, findings = _evaluate(store, config, rules, at)
         mail_errors = 0
 
         def mail(alert: dict) -> None:
@@ -80,6 +84,24 @@ def check(store, config: Config, at: datetime | None = None) -> list[dict]:
     return [as_json(a) for a in changes.touched()]
 
 
+def _evaluate(store, config: Config, rules, at: datetime):
+    """The rules' findings at ``at`` applied to the stored alerts, in memory."""
+    frame = Frame.load(store, at - lookback(rules), at,
+                       collection_jobs=config.alerts.collection_jobs,
+                       max_gap_hours=config.alerts.max_run_gap_hours, cached=True)
+    ctx = Context(frame, config)
+    findings = scan(ctx, rules, np.array([frame.index(at)]))
+    book = load_book(store, rules, at)
+    return ctx, book.step(at, findings, lambda f: routing.department_for(f.issue, config)), findings
+
+
+def last_applied(store) -> datetime | None:
+    """The latest hour an evaluation stored its alerts for (None before the first)."""
+    hours = [r["at"] for r in store.runs.recent("alerts", limit=50)
+             if r.get("status") == "ok" and r.get("at") is not None]
+    return max(hours, default=None)
+
+
 def load_book(store, rules, at: datetime) -> Book:
     """The open alerts and recent resolutions, as the state machine wants them."""
     by_name = {r.name: r for r in rules}
@@ -97,7 +119,7 @@ def load_book(store, rules, at: datetime) -> Book:
 
 def escalate(store, config: Config, at: datetime) -> int:
     """Queue an escalation for high-severity alerts left unacknowledged too long."""
-    from listening.notify import mail as notify
+    from listening.alerts import explain
 
     rules = {r.name: r for r in config.alerts.rules}
     done = 0

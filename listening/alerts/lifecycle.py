@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from listening.alerts.detect import Finding
-from listening.config import AlertRule
 from listening.ids import alert_key, stable_id
+
+if TYPE_CHECKING:  # annotations only: ``as_json`` (for ``listening report``) stays light
+    from listening.alerts.detect import Finding
+    from listening.config import AlertRule
 
 HOUR = timedelta(hours=1)
 UNRESOLVED = ("open", "acknowledged")

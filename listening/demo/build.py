@@ -14,6 +14,7 @@ from listening.demo.trends import collect_exports, collect_recorded
 from listening.ingest import crawl
 from listening.settings import settings
 from listening.store import Store
+from listening.tagging import learning
 
 SHARED = settings().shared_dir
 TWEETS = SHARED / "fixtures" / "twitter_us_airline_sentiment" / "Tweets.csv"
@@ -35,17 +36,25 @@ def build(store: Store, config: Config, *, console: Console) -> dict[str, int]:
         config = config.model_copy(update={"sources": [*config.sources, Source.model_validate(DEMO_SOURCE)]})
     server, url = serve_tweets(TWEETS)
     try:
-        with console.status("Crawling the demo feed...") as status:
-            def progress(event: dict) -> None:
-                status.update(f"Crawling the demo feed: {event['pages']} pages, {event['items']:,} tweets")
-            [row] = crawl.run(store, config, [name], progress=progress, variables={"demo_feed": url},
-                              settings=crawl.LOCAL_SETTINGS)
+        def crawl_feed(label: str) -> dict:
+            with console.status(f"{label}...") as status:
+                def progress(event: dict) -> None:
+                    status.update(f"{label}: {event['pages']} pages, {event['items']:,} tweets")
+                [row] = crawl.run(store, config, [name], progress=progress, variables={"demo_feed": url},
+                                  settings=crawl.LOCAL_SETTINGS)
+            if row["status"] != "ok":
+                console.print(f"[yellow]demo crawl: {row['status']}: {row['error']}[/]")
+            return row
+
+        row = crawl_feed("Crawling the demo feed")
+        summary = {k: row[k] for k in ("pages", *crawl.COUNT_KEYS)}
+        learned = _learn_from_labels(store, config, console)
+        if learned:  # read the feed again: the pipeline re-tags every tweet with the model
+            store.sources.reset(name)
+            summary["re-tagged by the learned model"] = crawl_feed("Re-reading the feed with the learned model")["updated"]
     finally:
         server.shutdown()
         server.server_close()
-    if row["status"] != "ok":
-        console.print(f"[yellow]demo crawl: {row['status']}: {row['error']}[/]")
-    summary = {k: row[k] for k in ("pages", *crawl.COUNT_KEYS)}
     with console.status("Collecting the recorded Google Trends answers..."):
         runs = [collect_recorded(store, config, CASSETTES)]
     with console.status("Loading the Google Trends CSV exports..."):
@@ -53,8 +62,54 @@ def build(store: Store, config: Config, *, console: Console) -> dict[str, int]:
     summary["search volume points"] = sum(r["points_new"] + r["points_updated"] + r["points_unchanged"]
                                           for r in runs)
     summary["alerts"] = _replay_alert_rules(store, config, console)
+    summary["e-mails queued"] = store.outbox.counts().get("pending", 0)
     store.daily.rebuild()
     return summary
+
+
+def _learn_from_labels(store: Store, config: Config, console: Console) -> bool:
+    """Train the learned model on the tweets' own labels, once (a store that has one keeps it,
+    so a second demo changes nothing); True when a model was trained now."""
+    if learning.load(store) is not None:
+        return False
+    with console.status("Training the learned model on the tweets' labels..."):
+        result = learning.retrain(store, config)
+    if result["status"] != "trained":
+        console.print(f"[yellow]learned model: {result.get('reason', result['status'])}[/]")
+        return False
+    return True
+
+
+def _sentiment_line(store: Store) -> str:
+    model = learning.load(store)
+    if model is None:
+        return "Sentiment: the lexicon (too few labelled tweets to train the learned model)."
+    f1 = ((getattr(model, "metrics", None) or {}).get("sentiment") or {}).get("macro_f1")
+    return ("Sentiment: the learned model trained on the tweets' own labels"
+            + (f" (macro-F1 {f1:.2f} on held-out tweets)" if f1 is not None else "") + ".")
+
+
+def welcome(store: Store, config: Config, summary: dict[str, int]) -> str:
+    """What was built, from when, and where to start: the lines after the counts."""
+    span = store.mentions.time_span()
+    if span is None:
+        return "The demo store is empty: the crawl of the demo feed found nothing (see above)."
+    first, last = span
+    added = summary.get("new", 0)
+    url = config.dashboard_url.rstrip("/")
+    what = (f"airline tweets about {len(config.brands)} US airlines, from {first:%d} to {last:%d %B %Y}"
+            " (UTC), with their Google Trends searches, the alerts the rules raised hour by hour and"
+            " the e-mails they queued")
+    return "\n".join([
+        f"Built the demo: {added:,} {what}." if added else
+        f"The store already held the demo ({what}): nothing new was added.",
+        f"The data is from {last:%B %Y}: pick a time range in {last:%Y}, not today's.",
+        _sentiment_line(store),
+        f"Open Alerts first: {url}/alerts (the winter-storm cancellations of {last:%B %Y});"
+        " then Live for the mentions behind them.",
+        f"{summary.get('e-mails queued', 0):,} e-mails wait in the outbox: `listening send` sends them"
+        " through the SMTP server of listening.yaml or $SMTP_HOST.",
+    ])
 
 
 def _replay_alert_rules(store: Store, config: Config, console: Console) -> int:

@@ -10,8 +10,9 @@ tuned on real mentions, not guessed.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from listening.matching.matcher import FIELD_NAMES
@@ -31,7 +32,8 @@ def test_query(store: "Store", query: str, since: datetime | None = None, sample
 
     ``limit`` caps the mentions read (the newest). A near miss contains at least one of
     the query's (non-NOT) terms but is rejected; its ``failed`` lists the top-level AND
-    parts it fails. ``by_brand`` counts the hits per brand the mentions are stored under;
+    parts it fails, and ``failed_parts`` counts the near misses each part rejects (what to
+    loosen). ``by_brand`` counts the hits per brand the mentions are stored under;
     ``terms`` counts the mentions each term was found in. A bad query raises
     QuerySyntaxError (``.pretty()`` shows where).
     """
@@ -42,9 +44,12 @@ def test_query(store: "Store", query: str, since: datetime | None = None, sample
     counts = {"scanned": 0, "matched": 0, "near_misses": 0}
     by_brand: Counter = Counter()
     by_term: Counter = Counter()
-    hits: list[dict] = []
-    misses: list[dict] = []
-    for batch in scan.iter_mentions(store.mentions.collection, since=since, until=until, limit=limit):
+    by_failed: Counter = Counter()
+    hits: list = []    # bounded heaps of the newest: (published_at, -seen, sample)
+    misses: list = []
+    batches = (scan.iter_mentions(store.mentions.collection, since=since, until=until, limit=limit)
+               if limit is not None else scan.iter_window(store.mentions.collection, since=since, until=until))
+    for batch in batches:
         for doc in batch:
             counts["scanned"] += 1
             found = program.explain(doc.get("text") or "", **{k: doc.get(k) for k in FIELD_NAMES})
@@ -53,15 +58,31 @@ def test_query(store: "Store", query: str, since: datetime | None = None, sample
             if ok:
                 counts["matched"] += 1
                 by_brand.update(doc.get("brands") or ["(none)"])
-                if len(hits) < sample:
-                    hits.append(_sample(doc, terms))
+                _keep(hits, sample, counts["scanned"], doc, lambda: _sample(doc, terms))
             elif terms:
                 counts["near_misses"] += 1
-                if len(misses) < sample:
-                    failed = [str(c) for i, c in enumerate(clauses) if not found.get(str(i), (False,))[0]]
-                    misses.append({**_sample(doc, terms), "failed": failed})
+                failed = [str(c) for i, c in enumerate(clauses) if not found.get(str(i), (False,))[0]]
+                by_failed.update(failed)
+                _keep(misses, sample, counts["scanned"], doc, lambda: {**_sample(doc, terms), "failed": failed})
     return {"query": str(tree), **counts, "by_brand": dict(by_brand.most_common()),
-            "terms": dict(by_term.most_common()), "hits": hits, "near_misses_sample": misses}
+            "terms": dict(by_term.most_common()), "failed_parts": dict(by_failed.most_common()),
+            "hits": _newest(hits), "near_misses_sample": _newest(misses)}
+
+
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def _keep(heap: list, size: int, seen: int, doc: dict, make) -> None:
+    """Keep the ``size`` newest (the first seen among equal times); ``make`` the sample only then."""
+    key = (doc.get("published_at") or _EARLIEST, -seen)
+    if len(heap) < size:
+        heapq.heappush(heap, (key, make()))
+    elif size and key > heap[0][0]:
+        heapq.heapreplace(heap, (key, make()))
+
+
+def _newest(heap: list) -> list[dict]:
+    return [row for _, row in sorted(heap, key=lambda kv: kv[0], reverse=True)]
 
 
 def _sample(doc: dict, terms: list[str]) -> dict:
@@ -76,11 +97,16 @@ def describe_test(report: dict) -> str:
     scanned, matched = report["scanned"], report["matched"]
     share = f" ({matched / scanned:.1%})" if scanned else ""
     lines = [f"query: {report['query']}",
-             f"scanned {scanned:,}, matched {matched:,}{share}, near misses {report['near_misses']:,}"]
+             f"scanned {scanned:,} mentions: {matched:,} match{share}, "
+             f"{report['near_misses']:,} more contain a term but do not match"]
     if report["by_brand"]:
         lines.append("matches by stored brand: " + ", ".join(f"{b} {n:,}" for b, n in report["by_brand"].items()))
     if report["terms"]:
-        lines.append("terms found in: " + ", ".join(f"{t} {n:,}" for t, n in list(report["terms"].items())[:15]))
+        lines.append("mentions containing each term: "
+                     + ", ".join(f"{t} {n:,}" for t, n in list(report["terms"].items())[:15]))
+    if report.get("failed_parts"):
+        lines.append("near misses rejected by each part (loosen the biggest to match more):")
+        lines += [f"  {n:>7,}  {part}" for part, n in report["failed_parts"].items()]
     for title, rows in (("hits (newest first)", report["hits"]),
                         ("near misses: some terms found, query false", report["near_misses_sample"])):
         lines.append(f"\n{title}:" if rows else f"\n{title}: none")

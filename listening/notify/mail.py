@@ -59,15 +59,33 @@ def mention_link(config: Config, mention: dict) -> str:
     return f"{config.dashboard_url.rstrip('/')}/live?mention={quote(str(mention['_id']))}"
 
 
+# What each rule kind watches, in a lead's words (the kinds are listening.alerts.rules').
+KIND_WORDS = {"issue_negative": "negative mentions of one issue",
+              "brand_negative": "all negative mentions of the brand",
+              "sentiment_shift": "the share of the brand's mentions that are negative"}
+
+
+def stamp(t: datetime) -> str:
+    """A full date a reader needs no context for: 'Sat 21 Feb 2015, 19:00 UTC'."""
+    return f"{t.astimezone(timezone.utc):%a %d %b %Y, %H:%M} UTC"
+
+
+def source_name(source: str) -> str:
+    """A source id in words: 'demo_tweets' -> 'Demo tweets'."""
+    words = " ".join(source.replace("_", " ").replace("-", " ").split())
+    return words[:1].upper() + words[1:]
+
+
 def describe(alert: dict) -> tuple[str, str]:
-    """(headline, why) in words: observed against expected."""
+    """(headline, why) in words: observed against expected. ASCII ("times", not a sign), so a
+    subject folds at its spaces and reads the same in every mail client."""
     what = f"negative {alert['issue'].lower()} mentions" if alert.get("issue") else "negative mentions"
     ratio = alert["observed"] / max(alert["expected"], 0.1)
-    headline = f"{alert['brand']}: {what} at {ratio:.1f}× the usual level"
+    headline = f"{alert['brand']}: {what} at {ratio:.1f} times the usual level"
     end = alert.get("window_end") or alert["opened_at"]
     why = (f"{alert['observed']:.0f} {what} of {alert['brand']} in the {alert['window_hours']} hours to "
-           f"{end:%Y-%m-%d %H:%M} UTC, where about {alert['expected']:.1f} were expected "
-           f"from the usual level at this time of day ({ratio:.1f}× usual).")
+           f"{stamp(end)}, where about {alert['expected']:.1f} were expected "
+           f"from the usual level at this time of day.")
     if alert.get("kind") == "sentiment_shift":
         why += " The brand's negative share is up, not only its volume."
     return headline, why
@@ -77,7 +95,7 @@ def _examples(store, config: Config, alert: dict) -> list[dict]:
     start = alert.get("window_start") or alert["opened_at"] - timedelta(hours=alert["window_hours"])
     docs = store.series.examples(alert["brand"], start, alert.get("window_end") or alert["opened_at"],
                                  issue=alert.get("issue"), limit=config.alerts.examples)
-    return [{"when": f"{d['published_at']:%m-%d %H:%M}", "source": d.get("source") or "",
+    return [{"when": stamp(d["published_at"]), "source": source_name(d.get("source") or ""),
              "author": d.get("author") or "", "text": (d.get("text") or "")[:400],
              "link": mention_link(config, d)} for d in docs]
 
@@ -89,7 +107,8 @@ def render_alert(store, config: Config, alert: dict, *, to: list[str], key: str,
     png = chart
     cid = make_msgid(domain="listening-centre")
     context = dict(a=alert, headline=headline, why=why, examples=_examples(store, config, alert),
-                   opened=f"{alert['opened_at']:%Y-%m-%d %H:%M} UTC", alert_url=alert_url(config, alert),
+                   watches=KIND_WORDS.get(alert.get("kind"), source_name(str(alert.get("kind")))),
+                   opened=stamp(alert["opened_at"]), alert_url=alert_url(config, alert),
                    quiet=next((r.resolve_after_quiet for r in config.alerts.rules if r.name == alert["rule"]), 6),
                    escalation=escalation_minutes is not None, escalation_minutes=escalation_minutes,
                    chart_cid=cid[1:-1] if png else None, spiking=alert.get("explanation"))
@@ -203,6 +222,17 @@ def _shares(store, config: Config, now: datetime) -> list[dict]:
     return rows
 
 
+def _quiet_reason(store, since: datetime) -> str | None:
+    """Why a digest has nothing to count, when nothing arrived since ``since``."""
+    span = store.mentions.time_span()
+    if span is None:
+        return "No mentions have been collected yet, so there is nothing to count."
+    if span[1] < since:
+        return (f"No mentions were collected in the last 24 hours: the newest is from {stamp(span[1])}. "
+                "Sources health in the Listening Centre shows whether collection is running.")
+    return None
+
+
 def render_digest(store, config: Config, department, now: datetime, key: str) -> EmailMessage:
     """One department's digest: its issues, its open alerts, shares of voice and search."""
     day = timedelta(days=1)
@@ -223,14 +253,17 @@ def render_digest(store, config: Config, department, now: datetime, key: str) ->
               for (b, i), n in sorted(today.items(), key=lambda kv: -kv[1])][:30]
     open_alerts = [{"brand": a["brand"], "issue": a.get("issue"), "severity": a["severity"],
                     "observed": a["observed"], "expected": a["expected"], "status": a["status"],
-                    "opened": f"{a['opened_at']:%m-%d %H:%M} UTC", "url": alert_url(config, a)}
+                    "opened": stamp(a["opened_at"]), "url": alert_url(config, a)}
                    for a in store.alerts.open_alerts()
                    if a.get("department") == department.name or (a.get("issue") is None and is_care)]
     local = now.astimezone(ZoneInfo(department.timezone))
-    context = dict(department=department.name, day=f"{local:%Y-%m-%d}", tz=department.timezone,
-                   issues=issues, open_alerts=open_alerts, shares=_shares(store, config, now),
+    shares = _shares(store, config, now)
+    context = dict(department=department.name, day=f"{local:%a %d %b %Y}", tz=department.timezone,
+                   issues=issues, open_alerts=open_alerts, shares=shares,
+                   quiet=_quiet_reason(store, now - day),
+                   shares_note=any("n/a" in r.values() for r in shares),
                    dashboard_url=config.dashboard_url)
-    msg = _envelope(config, department.leads, f"{department.name}: listening digest {local:%Y-%m-%d}", key)
+    msg = _envelope(config, department.leads, f"{department.name}: listening digest, {local:%a %d %b %Y}", key)
     msg.set_content(_env.get_template("digest.txt.j2").render(context))
     msg.add_alternative(_env.get_template("digest.html.j2").render(context), subtype="html")
     return msg

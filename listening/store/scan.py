@@ -47,6 +47,24 @@ def iter_mentions(collection: Collection, *, since: datetime | None = None,
             yield batch
 
 
+def iter_window(collection: Collection, *, since: datetime | None = None, until: datetime | None = None,
+                fields: tuple[str, ...] = MATCH_FIELDS, batch_size: int = 2000) -> Iterator[list[dict]]:
+    """Every mention in ``[since, until)`` in one range read, in no order, in batches: for
+    read-only walks (the query tester). SecantusDB answers a 2,000-id ``$in`` about 12x
+    slower per mention than a 500-id one, so a walk by ids costs seconds where this costs one.
+    """
+    window = {op: t for op, t in (("$gte", since), ("$lt", until)) if t is not None}
+    batch: list[dict] = []
+    for doc in collection.find({"published_at": window} if window else {}, dict.fromkeys(fields, 1),
+                               batch_size=batch_size):
+        batch.append(doc)
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def set_brands(repo: MentionRepo, changes: list[tuple[dict, dict[str, Any]]]) -> list[Any]:
     """Give mentions new ``brands`` (and ``matched_terms``, ...) and move their rollup cells.
 

@@ -110,3 +110,43 @@ def test_cached_frame_equals_the_cells(airline_store):
     for key, rows in direct.data.items():
         for source, row in rows.items():
             assert np.array_equal(row, cached.data[key][source]), key
+
+
+@pytest.fixture
+def no_alerts(airline_store):
+    """The module's mentions with no alerts, mail or runs yet (and none left behind)."""
+    def clear():
+        for name in ("alerts", "outbox", "runs"):
+            airline_store.db[name].delete_many({})
+    clear()
+    yield airline_store
+    clear()
+
+
+def replay_hours(store, config, start: datetime, hours: int) -> None:
+    for h in range(hours):
+        check(store, config, start + timedelta(hours=h))
+
+
+def test_replaying_the_same_hours_again_changes_nothing(no_alerts, demo_config):
+    """What `listening demo` does on an existing store: the second replay adds no alert, no mail."""
+    start = datetime(2015, 2, 22, 6, tzinfo=UTC)
+    replay_hours(no_alerts, demo_config, start, 12)
+    alerts = sorted((a["_id"], a["status"], a["buckets"]) for a in no_alerts.alerts.collection.find())
+    mail = sorted(m["_id"] for m in no_alerts.outbox.collection.find({}, {"_id": 1}))
+    assert alerts and mail
+    replay_hours(no_alerts, demo_config, start, 12)
+    assert sorted((a["_id"], a["status"], a["buckets"]) for a in no_alerts.alerts.collection.find()) == alerts
+    assert sorted(m["_id"] for m in no_alerts.outbox.collection.find({}, {"_id": 1})) == mail
+    assert check(no_alerts, demo_config, start) == []  # an hour behind the last applied one
+
+
+def test_a_dry_run_stores_nothing(no_alerts, demo_config):
+    at = datetime(2015, 2, 22, 9, tzinfo=UTC)
+    dry = check(no_alerts, demo_config, at, apply=False)
+    assert dry and all(a["status"] == "open" for a in dry)
+    assert no_alerts.alerts.count() == 0 and no_alerts.outbox.counts() == {}
+    assert no_alerts.runs.recent("alerts") == []
+    applied = check(no_alerts, demo_config, at)
+    assert {a["id"] for a in applied} == {a["id"] for a in dry}
+    assert no_alerts.alerts.count() == len(dry)

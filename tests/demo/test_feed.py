@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import urllib.request
+from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
@@ -76,8 +77,20 @@ def test_crawl_stores_every_row_with_labels_then_adds_nothing(store, demo_config
     negative = store.db["mentions"].find_one({"labels.sentiment": "negative"})
     assert negative["labels"]["issue"]
 
+    # The tweets' labels trained the learned model, and the feed was read again through it.
+    assert counts["re-tagged by the learned model"] > 0
+    methods = Counter(d["sentiment"]["method"] for d in store.db["mentions"].find({}, {"sentiment.method": 1}))
+    assert methods["model"] >= 0.9 * store.mentions.count(), methods
+    said = demo.welcome(store, demo_config, counts)
+    assert "Sentiment: the learned model trained on the tweets' own labels" in said
+    assert f"Built the demo: {counts['new']:,} airline tweets" in said and "February 2015" in said
+    assert "/alerts" in said
+    alerts, mail = store.alerts.count(), store.outbox.counts()
+
     again = demo.build(store, demo_config, console=console)
     assert again["pages"] == 1 and again["read"] == 0 and again["new"] == 0
+    assert (store.alerts.count(), store.outbox.counts()) == (alerts, mail)  # a re-run adds no alert, no mail
+    assert "nothing new was added" in demo.welcome(store, demo_config, again)
     run = store.runs.recent("crawl", limit=1)[0]
     assert run["sources"]["demo_tweets"]["status"] == "ok"
 

@@ -236,7 +236,8 @@ def test_describe_test_and_pickling(store, demo_config):
 
     ingest(store, demo_config, TEXTS)
     text = matching.describe_test(matching.test_query(store, "@united NOT late", sample=2))
-    assert "scanned 5, matched 2 (40.0%), near misses 2" in text
+    assert "scanned 5 mentions: 2 match (40.0%), 2 more contain a term but do not match" in text
+    assert "near misses rejected by each part" in text and "      2  (NOT late)" in text
     assert "[test] @united: @united thanks for the upgrade" in text
     assert "fails: (NOT late)" in text
     clone = pickle.loads(pickle.dumps(BrandMatcher(demo_config.brands)))

@@ -166,3 +166,39 @@ def test_a_hostile_brand_name_cannot_add_headers(store, demo_config):
     parsed = message_from_bytes(wire_bytes(msg), policy=policy.default)
     assert parsed["Bcc"] is None and parsed["X-Evil"] is None
     assert parsed["Subject"].startswith("[high] Evil Bcc: spy@example.com: negative delay x-evil: 1")
+
+
+def test_an_alert_mail_a_lead_reads_in_ten_seconds(store, demo_config, smtp_port):
+    """Full dates with year and zone, no internal names, a subject that folds cleanly."""
+    from email import message_from_bytes
+    from email.header import decode_header, make_header
+
+    config = spike_config(demo_config, smtp_port)
+    load_spike(store, config)
+    check(store, config, SPIKE)
+    with smtp_server(smtp_port) as (inbox, _):
+        flush(store, config)
+    mail = next(m for m in inbox.to("ops-lead@example.com") if "cancellation" in m["Subject"])
+    for subject in (str(mail["Subject"]),  # the modern parser, and an old client's decoding
+                    str(make_header(decode_header(message_from_bytes(mail.as_bytes())["Subject"])))):
+        assert "  " not in subject and subject.isascii()
+    text = mail.get_body(("plain",)).get_content()
+    assert "Tue 10 Mar 2026, 15:00 UTC" in text          # opened, with weekday, year and zone
+    assert "UTC, Synthetic: " in text and "synthetic:" not in text   # the source in words
+    for internal in ("issue-negative", "issue_negative", "score", "buckets"):
+        assert internal not in text.lower()
+
+
+def test_a_digest_says_why_it_has_nothing_and_pads_its_tables(store, demo_config, smtp_port):
+    from listening.notify.mail import render_digest
+
+    config = spike_config(demo_config, smtp_port)
+    load_spike(store, config)
+    dept = next(d for d in config.departments if d.name == "Operations")
+    busy = render_digest(store, config, dept, SPIKE, "digest:busy")
+    html = busy.get_body(("html",)).get_content()
+    assert 'padding:4px 12px;">United</td>' in html and "No mentions were collected" not in html
+    later = render_digest(store, config, dept, SPIKE + timedelta(days=3), "digest:quiet")
+    text = later.get_body(("plain",)).get_content()
+    assert "No mentions were collected in the last 24 hours: the newest is from Tue 10 Mar 2026" in text
+    assert "n/a: no mentions (voice) or no Google Trends data (search)" in text

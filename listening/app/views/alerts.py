@@ -270,7 +270,7 @@ if sent:
                                 "error": m.get("last_error")} for m in sent]),
                  hide_index=True, width="stretch", key="alerts_emails")
 else:
-    st.caption("No e-mail queued for this alert in the last 7 days (`listening schedule` sends queued mail).")
+    st.caption("No e-mail queued for this alert in the last 7 days (`listening send` sends queued mail).")
 if alert.get("events"):
     with st.expander("History"):
         st.dataframe(pd.DataFrame(alert["events"]), hide_index=True, width="stretch")
