@@ -26,6 +26,7 @@ from listening.store.feed import FeedRepo
 from listening.store.leases import LeaseRepo
 from listening.store.mentions import MentionRepo
 from listening.store.outbox import OutboxRepo
+from listening.store.resilience import Healer
 from listening.store.runs import RunRepo
 from listening.store.series import SeriesCache, SeriesRepo
 from listening.store.sources import SourceStateRepo
@@ -47,7 +48,7 @@ class Store:
         self.db: Database = client[db_name]
         # Acknowledged only once in the journal: without it, killing the embedded server lost
         # up to 29 of 50 acknowledged single writes (bench/durability.py, README "Durability").
-        # Alerts, e-mails, runs and crawl cursors are few and must not vanish; a cursor's
+        # Alerts, e-mails, runs, leases and crawl cursors are few and must not vanish; a cursor's
         # journal flush also makes the mentions written before it durable.
         durable = client.get_database(db_name, write_concern=WriteConcern(w=1, j=True))
         self.mentions = MentionRepo(self.db, heal=heal)
@@ -55,7 +56,7 @@ class Store:
         self.daily = DailyRepo(self.db, self.mentions)
         self.runs = RunRepo(durable)
         self.brand_queries = BrandQueryRepo(self.db)
-        self.leases = LeaseRepo(self.db)
+        self.leases = LeaseRepo(durable)
         self.trends = TrendsRepo(self.db)
         self.alerts = AlertRepo(durable)
         self.series = SeriesRepo(self.db)
@@ -75,7 +76,9 @@ class Store:
             folder = data_dir()
             uri = embedded_uri(folder)
             heal = partial(embedded_uri, folder)
-        client: MongoClient = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=30_000)
+        listeners = [Healer(heal)] if heal else []
+        client: MongoClient = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=30_000,
+                                          event_listeners=listeners)
         store = cls(client, db_name or env.db or DEFAULT_DB, heal=heal)
         try:
             store.ensure_indexes()
