@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import getpass
 import hmac
+import logging
 import os
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -31,6 +34,7 @@ WINDOWS: dict[str, timedelta | None] = {
 DEFAULT_WINDOW = "Last 7 days"
 COLOURS = {"positive": "#2e7d32", "neutral": "#9e9e9e", "negative": "#c62828"}
 HOUR = timedelta(hours=1)
+log = logging.getLogger("listening.app.signin")
 
 
 # -- the store and config -------------------------------------------------------------
@@ -133,6 +137,59 @@ def window_picker(page: str, *, span: tuple[datetime, datetime] | None | str = "
 
 
 # -- who is signed in -----------------------------------------------------------------
+class SignInThrottle:
+    """Failed sign-ins per name and client, and per name from anywhere: after a few free
+    failures each further one locks that key for twice as long (up to ``MAX_LOCK_S``).
+    A locked key is refused without looking at the password, so guessing costs time."""
+
+    FREE = {"client": 3, "anywhere": 10}
+    MAX_LOCK_S = 900.0
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.failures: dict[tuple, tuple[int, float]] = {}  # key -> (failures, locked until)
+        self.lock = threading.Lock()
+
+    def _keys(self, name: str, client: str) -> dict[str, tuple]:
+        user = name.strip().lower()
+        return {"client": (user, client), "anywhere": (user, "*")}
+
+    def wait_s(self, name: str, client: str) -> float:
+        """Seconds until this name may try again from this client (0: now)."""
+        now = self.clock()
+        with self.lock:
+            return max([self.failures.get(key, (0, now))[1] - now
+                        for key in self._keys(name, client).values()] + [0.0])
+
+    def failed(self, name: str, client: str) -> None:
+        now = self.clock()
+        with self.lock:
+            for kind, key in self._keys(name, client).items():
+                count = self.failures.get(key, (0, now))[0] + 1
+                over = count - self.FREE[kind]
+                until = now + min(2.0 ** over, self.MAX_LOCK_S) if over > 0 else now
+                self.failures[key] = (count, until)
+        log.warning("sign-in failed for %r from %s (%d in a row from there)", name, client,
+                    self.failures[(name.strip().lower(), client)][0])
+
+    def succeeded(self, name: str, client: str) -> None:
+        with self.lock:
+            for key in self._keys(name, client).values():
+                self.failures.pop(key, None)
+
+
+THROTTLE = SignInThrottle()  # one for every session of this dashboard process
+
+
+def _client() -> str:
+    """The reader's address as Streamlit sees it (behind a proxy: the proxy's), else "local"."""
+    try:
+        ip = st.context.ip_address
+    except AttributeError:
+        ip = None
+    return ip if isinstance(ip, str) and ip else "local"  # no browser behind AppTest
+
+
 def require_login(cfg: Config) -> None:
     """Stop the page until the reader has signed in, when the config asks for auth."""
     auth = cfg.dashboard.auth
@@ -161,10 +218,18 @@ def require_login(cfg: Config) -> None:
         password = st.text_input("Team password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
+        throttle, client = THROTTLE, _client()
+        wait = throttle.wait_s(name, client)
+        if wait > 0:
+            log.warning("sign-in refused for %r from %s: locked for %.0f s more", name, client, wait)
+            st.error(f"Too many failed sign-ins: try again in {wait:.0f} s.")
+            st.stop()
         allowed = not auth.users or name.strip() in auth.users
         if name.strip() and allowed and hmac.compare_digest(password.encode(), secret.encode()):
+            throttle.succeeded(name, client)
             st.session_state["auth_user"] = name.strip()
             st.rerun()
+        throttle.failed(name, client)
         st.error("Wrong name or password.")
     st.stop()
 
