@@ -129,6 +129,7 @@ table = pd.DataFrame([{
     "observed": x.get("observed"), "expected": x.get("expected"), "department": x.get("department"),
     "acknowledged by": x.get("acknowledged_by"), "resolved by": x.get("resolved_by"),
 } for x in rows])
+d.csv_download(table, "alerts", "alerts_csv")
 st.dataframe(table, hide_index=True, width="stretch", key="alerts_table", column_config={
     "opened": st.column_config.DatetimeColumn("opened (UTC)", format="D MMM YYYY HH:mm"),
     "expected": st.column_config.NumberColumn(format="%.1f")})
@@ -188,8 +189,10 @@ if st.toggle("Show the rule's baseline band (recomputes the rule: slower on big 
 st.markdown("**Evidence**")
 examples = evidence(key, chosen)
 if examples:
-    st.dataframe(pd.DataFrame([{"published": m["published_at"], "author": m.get("author") or "",
-                                "text": m.get("text") or "", "link": m.get("url")} for m in examples]),
+    evidence_frame = pd.DataFrame([{"published": m["published_at"], "author": m.get("author") or "",
+                                    "text": m.get("text") or "", "link": m.get("url")} for m in examples])
+    d.csv_download(evidence_frame, "alert-evidence", "evidence_csv")
+    st.dataframe(evidence_frame,
                  hide_index=True, width="stretch", key="alerts_evidence", column_config={
                      "published": st.column_config.DatetimeColumn(format="D MMM HH:mm"),
                      "text": st.column_config.TextColumn(width="large"),
