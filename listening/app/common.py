@@ -12,6 +12,7 @@ import getpass
 import hmac
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -283,10 +284,18 @@ def since_or_first(window: Window) -> datetime:
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:=^&")
 
 
+_WORD_JOINER = "\u2060"  # invisible; breaks the patterns Streamlit turns into icons and links
+_AUTOLINKED = re.compile(r"(?i)(?<=w)(?=ww\.)")
+
+
 def plain(text: str | None) -> str:
-    """Mention text made inert for ``st.markdown``: every markdown character escaped (``&`` too,
-    or ``&lt;`` would show as ``<``)."""
-    return "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in (text or "")).replace("\n", "  \n")
+    """Text made inert for ``st.markdown`` and headings: every markdown character escaped (``&``
+    too, or ``&lt;`` would show as ``<``), and a word joiner after ``:`` and ``@`` and inside
+    ``www.``, since escaping alone still showed ``:material/warning:`` as an icon and
+    ``www.…``, ``mailto:`` and ``a@b.example`` as links (seen in chromium)."""
+    unlinked = _AUTOLINKED.sub(_WORD_JOINER, text or "")
+    escaped = "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in unlinked)
+    return escaped.replace(":", ":" + _WORD_JOINER).replace("@", "@" + _WORD_JOINER).replace("\n", "  \n")
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -20,3 +20,15 @@ def test_the_needs_reply_card_shows_the_mention_text_verbatim(store_env, demo_co
     assert TRAP in [t.value for t in at.text]
     assert not any(":material/warning:" in m.value or "www.evil" in m.value for m in at.markdown)
     assert not any(":material/warning:" in c.value for c in at.caption)
+
+
+def test_plain_breaks_the_patterns_streamlit_turns_into_icons_and_links():
+    """What chromium showed: escaped markdown still made :material/warning: an icon and www.…,
+    mailto: and a@b.example links; plain() puts a word joiner into each of those patterns."""
+    from listening.app.common import plain
+
+    shown = plain("Acme :material/warning: www.evil.example WWW.x.example mailto:a@b.example http://x")
+    for live in (":material/warning:", "www.", "WWW.", "mailto:", "a@b", "http:"):
+        assert live not in shown.replace("\\", "")
+    assert shown.replace("\u2060", "").replace("\\", "") == \
+        "Acme :material/warning: www.evil.example WWW.x.example mailto:a@b.example http://x"

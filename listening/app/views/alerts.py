@@ -138,10 +138,10 @@ by_id = {x["_id"]: x for x in rows}
 chosen = st.selectbox("Alert", list(by_id), key="alerts_pick", format_func=lambda i: label(by_id[i]))
 alert = d.store(key).alerts.get(chosen) or by_id[chosen]
 
-st.subheader(f"{alert['brand']} · {alert.get('issue') or 'all mentions'}")
+st.subheader(d.plain(f"{alert['brand']} · {alert.get('issue') or 'all mentions'}"))  # config names: text
 st.caption(f"Rule {alert['rule']}: {alert.get('observed', 0):.0f} mentions in {alert.get('window_hours', '?')} h "
            f"against {alert.get('expected', 0):.1f} expected (score {alert.get('score') or 0:.1f}); "
-           f"department {alert.get('department') or '–'}.")
+           f"department {d.plain(alert.get('department') or '–')}.")
 left, right, state = st.columns([1, 1, 3])
 if alert["status"] == "open" and left.button("Acknowledge", type="primary", key="alerts_ack"):
     act("acknowledge", chosen)
