@@ -21,7 +21,7 @@ from listening.settings import settings
 from listening.store.alerts import AlertRepo
 from listening.store.brand_queries import BrandQueryRepo
 from listening.store.daily import DailyRepo
-from listening.store.embedded import data_dir, embedded_uri
+from listening.store.embedded import data_dir, embedded_uri, revive
 from listening.store.feed import FeedRepo
 from listening.store.leases import LeaseRepo
 from listening.store.mentions import MentionRepo
@@ -75,7 +75,7 @@ class Store:
         if not uri:  # the embedded default: restart its server if it dies under us
             folder = data_dir()
             uri = embedded_uri(folder)
-            heal = partial(embedded_uri, folder)
+            heal = partial(revive, folder)
         listeners = [Healer(heal)] if heal else []
         client: MongoClient = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=30_000,
                                           event_listeners=listeners)

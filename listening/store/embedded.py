@@ -43,6 +43,7 @@ START_TIMEOUT_S = 60.0
 # RSS at 800k mentions; a smaller cache bounds it. LISTENING_DB_CACHE overrides it ("1G").
 CACHE_SIZE = "256M"
 USER = "listening"
+STOPPED = "secantus.stopped"
 SYNC_ON_COMMIT = False  # decided below after measuring
 OURS = {"admin", "config", "local"}  # databases a new server has; the rest of a new folder is not ours
 
@@ -57,6 +58,7 @@ def embedded_uri(folder: Path | None = None) -> str:
     folder = folder or data_dir()
     private_folder(folder)
     with _locked(folder / "secantus.lock"):
+        (folder / STOPPED).unlink(missing_ok=True)  # asked for: a stop no longer holds
         info = _read_info(folder) or {}
         password = _read_password(folder)
         if info.get("uri") and password and ping(with_credential(info["uri"], password)):
@@ -138,10 +140,21 @@ def _evict_strangers(folder: Path, uri: str) -> None:
         client.close()
 
 
+def revive(folder: Path) -> str | None:
+    """What a client's healer calls when the server stops answering: restart it, unless it was
+    stopped on purpose (``stop``), which a live client must not undo."""
+    if (folder / STOPPED).exists():
+        return None
+    return embedded_uri(folder)
+
+
 def stop(folder: Path | None = None) -> bool:
-    """Stop the folder's server; True when one was running."""
+    """Stop the folder's server (no healer restarts it); True when one was running."""
     folder = folder or data_dir()
     info = _read_info(folder)
+    if folder.exists():
+        (folder / STOPPED).write_text("stopped on purpose: the next embedded_uri() starts it again\n",
+                                      encoding="utf-8")
     if not info:
         return False
     _terminate(int(info["pid"]))
