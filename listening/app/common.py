@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import getpass
 import hmac
+import logging
 import os
+import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import altair as alt
+from pandas.api.types import is_object_dtype, is_string_dtype
 import streamlit as st
 
 from listening.config import Config, config_path, load_config
@@ -40,6 +45,7 @@ def label_text(sentiment: dict | None) -> str:
     label = sentiment_label(sentiment)
     return UNSCORED_TEXT if label == UNSCORED else label
 HOUR = timedelta(hours=1)
+log = logging.getLogger("listening.app.signin")
 
 
 # -- the store and config -------------------------------------------------------------
@@ -142,6 +148,59 @@ def window_picker(page: str, *, span: tuple[datetime, datetime] | None | str = "
 
 
 # -- who is signed in -----------------------------------------------------------------
+class SignInThrottle:
+    """Failed sign-ins per name and client, and per name from anywhere: after a few free
+    failures each further one locks that key for twice as long (up to ``MAX_LOCK_S``).
+    A locked key is refused without looking at the password, so guessing costs time."""
+
+    FREE = {"client": 3, "anywhere": 10}
+    MAX_LOCK_S = 900.0
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.failures: dict[tuple, tuple[int, float]] = {}  # key -> (failures, locked until)
+        self.lock = threading.Lock()
+
+    def _keys(self, name: str, client: str) -> dict[str, tuple]:
+        user = name.strip().lower()
+        return {"client": (user, client), "anywhere": (user, "*")}
+
+    def wait_s(self, name: str, client: str) -> float:
+        """Seconds until this name may try again from this client (0: now)."""
+        now = self.clock()
+        with self.lock:
+            return max([self.failures.get(key, (0, now))[1] - now
+                        for key in self._keys(name, client).values()] + [0.0])
+
+    def failed(self, name: str, client: str) -> None:
+        now = self.clock()
+        with self.lock:
+            for kind, key in self._keys(name, client).items():
+                count = self.failures.get(key, (0, now))[0] + 1
+                over = count - self.FREE[kind]
+                until = now + min(2.0 ** over, self.MAX_LOCK_S) if over > 0 else now
+                self.failures[key] = (count, until)
+        log.warning("sign-in failed for %r from %s (%d in a row from there)", name, client,
+                    self.failures[(name.strip().lower(), client)][0])
+
+    def succeeded(self, name: str, client: str) -> None:
+        with self.lock:
+            for key in self._keys(name, client).values():
+                self.failures.pop(key, None)
+
+
+THROTTLE = SignInThrottle()  # one for every session of this dashboard process
+
+
+def _client() -> str:
+    """The reader's address as Streamlit sees it (behind a proxy: the proxy's), else "local"."""
+    try:
+        ip = st.context.ip_address
+    except AttributeError:
+        ip = None
+    return ip if isinstance(ip, str) and ip else "local"  # no browser behind AppTest
+
+
 def require_login(cfg: Config) -> None:
     """Stop the page until the reader has signed in, when the config asks for auth."""
     auth = cfg.dashboard.auth
@@ -170,10 +229,18 @@ def require_login(cfg: Config) -> None:
         password = st.text_input("Team password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
+        throttle, client = THROTTLE, _client()
+        wait = throttle.wait_s(name, client)
+        if wait > 0:
+            log.warning("sign-in refused for %r from %s: locked for %.0f s more", name, client, wait)
+            st.error(f"Too many failed sign-ins: try again in {wait:.0f} s.")
+            st.stop()
         allowed = not auth.users or name.strip() in auth.users
         if name.strip() and allowed and hmac.compare_digest(password.encode(), secret.encode()):
+            throttle.succeeded(name, client)
             st.session_state["auth_user"] = name.strip()
             st.rerun()
+        throttle.failed(name, client)
         st.error("Wrong name or password.")
     st.stop()
 
@@ -226,10 +293,47 @@ def since_or_first(window: Window) -> datetime:
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:=^&")
 
 
+_WORD_JOINER = "\u2060"  # invisible; breaks the patterns Streamlit turns into icons and links
+_AUTOLINKED = re.compile(r"(?i)(?<=w)(?=ww\.)")
+
+
 def plain(text: str | None) -> str:
-    """Mention text made inert for ``st.markdown``: every markdown character escaped (``&`` too,
-    or ``&lt;`` would show as ``<``)."""
-    return "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in (text or "")).replace("\n", "  \n")
+    """Text made inert for ``st.markdown`` and headings: every markdown character escaped (``&``
+    too, or ``&lt;`` would show as ``<``), and a word joiner after ``:`` and ``@`` and inside
+    ``www.``, since escaping alone still showed ``:material/warning:`` as an icon and
+    ``www.…``, ``mailto:`` and ``a@b.example`` as links (seen in chromium)."""
+    unlinked = _AUTOLINKED.sub(_WORD_JOINER, text or "")
+    escaped = "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in unlinked)
+    return escaped.replace(":", ":" + _WORD_JOINER).replace("@", "@" + _WORD_JOINER).replace("\n", "  \n")
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value: object) -> object:
+    """A text cell a spreadsheet will not run: one starting (after any spaces) with ``= + - @``,
+    or with a tab or CR, gets a leading ``'`` (shown as text, the rest kept as it was)."""
+    if isinstance(value, str) and (value.startswith(FORMULA_START) or value.lstrip(" ").startswith(FORMULA_START)):
+        return "'" + value
+    return value
+
+
+def safe_csv(frame) -> bytes:
+    """The frame as UTF-8 CSV (with a BOM, so Excel reads it as UTF-8), every text cell inert."""
+    inert = frame.copy()
+    for column in inert.columns:
+        if is_object_dtype(inert[column]) or is_string_dtype(inert[column]):
+            inert[column] = inert[column].map(inert_cell)
+    inert.columns = [inert_cell(str(c)) for c in inert.columns]
+    # CRLF rows (RFC 4180): the writer then quotes a cell holding a lone CR, which would split a row
+    return inert.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def csv_download(frame, name: str, key: str) -> None:
+    """"Download as CSV" for a table of mention text: the built-in export is switched off
+    (``client.disableDataExport``, set by ``listening serve``) since it writes cells as they are."""
+    st.download_button("Download as CSV", safe_csv(frame), file_name=f"{name}.csv", mime="text/csv",
+                       key=key, icon=":material/download:")
 
 
 def duration(seconds: float | None) -> str:

@@ -31,7 +31,8 @@ def serve(config_path: str | os.PathLike | None = None, host: str | None = None,
                "--server.address", host or dashboard.address,
                "--server.port", str(port or dashboard.port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.enableStaticServing", "false", "--client.toolbarMode", "viewer"]
+               "--server.enableStaticServing", "false", "--client.toolbarMode", "viewer",
+               "--client.disableDataExport", "true"]  # its CSV keeps =cells live: d.csv_download
     try:
         return subprocess.run(command, env=env, cwd=os.getcwd()).returncode
     except KeyboardInterrupt:

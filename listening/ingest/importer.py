@@ -1,23 +1,32 @@
 """Read mentions from CSV or JSONL files into the shared pipeline.
 
 A malformed row never stops the good ones: it is rejected with its line number and
-reason, and written to a rejects file so nothing is lost.
+reason, and written to a rejects file so nothing is lost. Files as people save them: a byte
+order mark (Excel's "CSV UTF-8", UTF-16) decides the encoding and is said; texts the pipeline
+will cut to ``MAX_TEXT_CHARS`` are counted and said; a URL with whitespace or control
+characters is refused with a reason.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
+import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from listening.config import ImportMapping
-from listening.ingest.pipeline import clean_text
+from listening.ingest.pipeline import MAX_TEXT_CHARS, clean_text
 from listening.models import SURROGATE, RawMention
 from listening.timeparse import parse_time
 
 csv.field_size_limit(16 * 1024 * 1024)
+log = logging.getLogger(__name__)
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+BAD_URL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")  # whitespace (any), C0 and C1 controls
 
 
 @dataclass
@@ -33,8 +42,23 @@ class Rejected:
                           ensure_ascii=False, default=str)
 
 
+def file_encoding(path: Path, encoding: str = "utf-8") -> str:
+    """The encoding to read ``path`` with: its byte order mark's when it has one, else ``encoding``.
+    Without this, Excel's BOM glued itself to the first column's name ("missing text column")."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    for bom, name in BOMS:
+        if head.startswith(bom):
+            if codecs.lookup(name).name != codecs.lookup(encoding).name:
+                log.warning("%s starts with a %s byte order mark: read as %s, not %s",
+                            path.name, "UTF-8" if name == "utf-8-sig" else "UTF-16", name, encoding)
+            return name
+    return encoding
+
+
 def read_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict | Rejected]]:
     """(line number, row dict) for each record, or a Rejected for unreadable ones."""
+    encoding = file_encoding(path, encoding)
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         yield from _read_jsonl(path, encoding)
     else:
@@ -49,6 +73,9 @@ def to_raw(row: dict, mapping: ImportMapping, source: str, line: int) -> RawMent
     for column in mapping.model_dump().values():
         if isinstance(value := _get(row, column), str) and SURROGATE.search(value):
             return Rejected(line, f"column {column!r} is not valid in the file's encoding", row)
+    url = _get(row, mapping.url)
+    if isinstance(url, str) and BAD_URL.search(url.strip()):
+        return Rejected(line, f"url {url[:80]!r} contains whitespace or control characters", row)
     published = _get(row, mapping.published_at)
     if published not in (None, "") and (not isinstance(published, (str, int, float)) or parse_time(published) is None):
         return Rejected(line, f"unreadable or out-of-range date {str(published)[:60]!r}", row)
@@ -59,7 +86,7 @@ def to_raw(row: dict, mapping: ImportMapping, source: str, line: int) -> RawMent
     return RawMention(
         source=source, source_kind="import", text=text,
         external_id=str(external_id) if external_id not in (None, "") else None,
-        url=_str(_get(row, mapping.url)), author=_str(_get(row, mapping.author)),
+        url=_str(url.strip() if isinstance(url, str) else url), author=_str(_get(row, mapping.author)),
         title=_str(_get(row, mapping.title)), lang=_str(_get(row, mapping.lang)),
         published_at=published if published not in (None, "") else None,
         labels={**labels, "by": source} if labels else {},
@@ -115,7 +142,7 @@ def _str(value: object) -> str | None:
 def import_file(pipeline, path: Path, mapping: ImportMapping, *, source: str,
                 rejects_path: Path, encoding: str = "utf-8") -> int:
     """Send every good row of ``path`` through ``pipeline``; write rejects; return their number."""
-    rejected = 0
+    rejected = cut = 0
     # backslashreplace: a byte the input's encoding could not read is kept as a JSON \udcXX escape
     with open(rejects_path, "w", encoding="utf-8", errors="backslashreplace") as rejects:
         for line, row in read_rows(path, encoding):
@@ -125,8 +152,12 @@ def import_file(pipeline, path: Path, mapping: ImportMapping, *, source: str,
                 rejects.write(item.as_json() + "\n")
                 rejected += 1
             else:
+                cut += len(item.text) > MAX_TEXT_CHARS
                 pipeline.add(item)
     pipeline.flush()
+    if cut:
+        log.warning("%s: %d text(s) longer than %d characters were cut to that length",
+                    path.name, cut, MAX_TEXT_CHARS)
     if not rejected:
         rejects_path.unlink()
     return rejected

@@ -4,7 +4,8 @@
     scheduler = start(store, config)       # tests: a started BackgroundScheduler
     stop(scheduler)
 
-Jobs live in APScheduler's ``MongoDBJobStore`` (``scheduler_jobs``) with explicit ids,
+Jobs live in ``scheduler_jobs`` as plain data (``listening.store.jobstore``: no pickle, only
+the functions of ``listening.jobs.tasks``) with explicit ids,
 UTC, ``coalesce``, ``max_instances=1`` and a misfire grace of half their period, so a
 restart keeps them and a long downtime runs each missed job once. Interval jobs sit
 on a fixed grid (a fixed anchor plus a stable per-job offset): every scheduler
@@ -48,6 +49,8 @@ log = logging.getLogger("listening.jobs.schedule")
 ANCHOR = datetime(2024, 1, 1, tzinfo=timezone.utc)  # the grid every interval job sits on
 DAY_S = 86_400.0
 HEARTBEAT_EVERY_S = 15
+# The only functions a stored job may name: the job store refuses any other (never imports it).
+ALLOWED = frozenset(f"{jobs.__name__}:{name}" for name in jobs.__all__)
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ def build(store: Store, config: Config, *, config_path: str | None = None,
         timing={spec.id: jobrunner.Timing(spec.period) for spec in specs},
         lease_ttl=lease_ttl or jobrunner.LEASE_TTL_S))
     scheduler = Scheduler(
-        jobstores={"default": job_store(store), "local": MemoryJobStore()},
+        jobstores={"default": job_store(store, ALLOWED), "local": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(config.schedule.max_workers),
                    "local": ThreadPoolExecutor(1)},
         job_defaults={"coalesce": True, "max_instances": 1},

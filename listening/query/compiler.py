@@ -14,6 +14,7 @@ boundaries are spaces: a pattern starts with a space (or ``#``), so every hit st
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -129,8 +130,25 @@ class Program:
         def near(hits: Hits, meta: Meta) -> list[tuple[int, int]]:
             lefts = left(hits, meta)
             rights = right(hits, meta) if lefts else ()
-            return [(min(a, c), max(b, d)) for a, b in lefts for c, d in rights
-                    if 0 <= c - b - 1 <= distance or (not ordered and 0 <= a - d - 1 <= distance)]
+            if not rights:
+                return []
+            # A sweep over the rights sorted by start (and by end, unordered): each left looks
+            # up only the rights within ``distance`` words, so cost follows the hits, not
+            # lefts x rights (that product took 165 s on a 2 MB page).
+            by_start = sorted(range(len(rights)), key=lambda i: rights[i][0])
+            starts = [rights[i][0] for i in by_start]
+            if not ordered:
+                by_end = sorted(range(len(rights)), key=lambda i: rights[i][1])
+                ends = [rights[i][1] for i in by_end]
+            out = []
+            for a, b in lefts:
+                found = by_start[bisect_left(starts, b + 1):bisect_right(starts, b + 1 + distance)]
+                if not ordered:
+                    found = found + by_end[bisect_left(ends, a - 1 - distance):bisect_right(ends, a - 1)]
+                for i in sorted(found):  # in the rights' own order, as before
+                    c, d = rights[i]
+                    out.append((min(a, c), max(b, d)))
+            return out
         return near
 
     def _build(self) -> None:
@@ -176,8 +194,9 @@ class Program:
         if not found:
             return
         low = folded_text(found)
+        spaces = [i for i, ch in enumerate(low) if ch == " "]  # word starts, for a bisect per hit
         for end, (length, skip, n_words, leaves) in self._automaton.iter(low):
-            first = low.count(" ", 0, end - length + 1 + skip) - 1  # words before the hit
+            first = bisect_left(spaces, end - length + 1 + skip) - 1  # words before the hit
             span = (first + offset, first + n_words - 1 + offset)
             for leaf, cased, prefix, scope in leaves:
                 if not scope & where:

@@ -2,16 +2,24 @@
 
 Only transient failures (the server gone or unreachable) are retried; a bad query or
 a bad document fails at once. ``heal`` lets the embedded store restart its server.
+
+``Healer`` gives every client of the embedded store the restart, not only mention writes:
+the driver's monitor notices the server gone within a heartbeat and the healer restarts it
+(on its old port) in the background, while the driver's own waiting (server selection, up to
+30 s) and retryable reads and writes (one retry each) carry alerts, runs, the outbox, the
+scheduler and the dashboard over the gap.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from typing import Callable, TypeVar
 
 from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
+from pymongo.monitoring import ServerHeartbeatListener
 
 from listening.errors import StoreError, StoreUnavailable
 
@@ -42,3 +50,30 @@ def with_retry(action: Callable[[], T], *, heal: Callable[[], object] | None = N
                     log.warning("could not restart the embedded store: %s", heal_exc)
         except PyMongoError as exc:  # refused, not unreachable: retrying would not help
             raise StoreError(f"the database refused the write: {exc}") from exc
+
+
+class Healer(ServerHeartbeatListener):
+    """Restart the embedded server when the driver's heartbeat finds it gone (one at a time)."""
+
+    def __init__(self, heal: Callable[[], object]):
+        self.heal = heal
+        self.busy = threading.Lock()
+
+    def started(self, event) -> None:
+        pass
+
+    def succeeded(self, event) -> None:
+        pass
+
+    def failed(self, event) -> None:
+        if self.busy.acquire(blocking=False):
+            threading.Thread(target=self._heal, name="store-healer", daemon=True).start()
+
+    def _heal(self) -> None:
+        try:
+            log.warning("the embedded store stopped answering; restarting it")
+            self.heal()
+        except Exception as exc:  # noqa: BLE001 - the next failed heartbeat tries again
+            log.warning("could not restart the embedded store: %s", exc)
+        finally:
+            self.busy.release()

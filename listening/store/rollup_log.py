@@ -22,7 +22,7 @@ import socket
 from datetime import datetime, timedelta, timezone
 
 from bson import ObjectId
-from pymongo import ASCENDING
+from pymongo import ASCENDING, WriteConcern
 from pymongo.database import Database
 
 from listening.store.embedded import process_alive
@@ -36,7 +36,9 @@ class RollupLog:
     """``rollup_log``: one document per batch."""
 
     def __init__(self, db: Database):
-        self.collection = db["rollup_log"]
+        # Journalled (j=true): a batch's claim and its done_at are durable, and the journal
+        # flush of done_at makes the batch's mentions and rollup increments durable with it.
+        self.collection = db.get_collection("rollup_log", write_concern=WriteConcern(w=1, j=True))
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("done_at", ASCENDING)])

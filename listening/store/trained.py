@@ -1,9 +1,8 @@
 """``models``: trained tagging models, newest wins.
 
-A model is stored as bytes (a zlib-compressed pickle made by ``listening.tagging.learning``)
-with what it is (``kind``), when it was trained, on how many labels, and how well it
-did on held-out labels. Only our own code writes these documents: unpickling is as
-trusted as the database itself.
+A model is stored as bytes (arrays and JSON in an ``.npz`` made by ``listening.tagging.learning``,
+read back with ``allow_pickle=False``: nothing in it is executed) with what it is (``kind``),
+when it was trained, on how many labels, and how well it did on held-out labels.
 """
 
 from __future__ import annotations

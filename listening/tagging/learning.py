@@ -19,8 +19,8 @@ of its key (tweet id, mention id) says so, so every run tests on the same mentio
 from __future__ import annotations
 
 import hashlib
-import pickle
-import zlib
+import io
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Sequence
@@ -46,7 +46,7 @@ MAX_FEATURE_CHARS = 2000
 ISSUE_MIN_PROBABILITY = 0.4
 STYLE_SCALE = 2.0  # dense features among sparse TF-IDF ones need a louder voice
 SOFTMAX_SCALE = 3.0  # SVM margins are about -1..1: spread them before the softmax
-FORMAT = 2
+FORMAT = 3  # 3: arrays and JSON in an .npz (2 was a pickle, no longer read)
 
 
 def is_test(key: object) -> bool:
@@ -99,7 +99,7 @@ def _softmax(margins: np.ndarray) -> np.ndarray:
 
 @dataclass
 class LearnedModel:
-    """Vectorisers and classifiers, picklable as one object."""
+    """Vectorisers and classifiers; stored as their arrays (``to_bytes``), never pickled."""
 
     word: TfidfVectorizer
     char: TfidfVectorizer
@@ -136,19 +136,62 @@ class LearnedModel:
         return [(str(self.issue.classes_[i]), float(row[i])) for i, row in zip(best, probs)]
 
     def to_bytes(self) -> bytes:
-        return zlib.compress(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL), 6)
+        """The model as plain arrays and JSON in an ``.npz``: nothing a reader would execute."""
+        arrays: dict[str, np.ndarray] = {"meta": _json_array({
+            "format": self.format, "trained_at": self.trained_at.isoformat(),
+            "n_labels": self.n_labels, "metrics": self.metrics})}
+        for name in ("word", "char"):
+            vectoriser = getattr(self, name)
+            terms = sorted(vectoriser.vocabulary_, key=vectoriser.vocabulary_.get)
+            arrays[f"{name}.terms"] = _json_array(terms)
+            arrays[f"{name}.idf"] = vectoriser.idf_
+        for name in ("sentiment", "issue"):
+            svm = getattr(self, name)
+            if svm is not None:
+                arrays[f"{name}.classes"] = _json_array([str(c) for c in svm.classes_])
+                arrays[f"{name}.coef"] = svm.coef_
+                arrays[f"{name}.intercept"] = svm.intercept_
+        out = io.BytesIO()
+        np.savez_compressed(out, **arrays)
+        return out.getvalue()
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> "LearnedModel":
-        model = pickle.loads(zlib.decompress(blob))
-        if not isinstance(model, cls):
-            raise TypeError(f"not a {cls.__name__}: {type(model).__name__}")
-        if getattr(model, "format", None) != FORMAT:  # older features: retrain to use it
-            raise TypeError(f"model format {getattr(model, 'format', None)}, need {FORMAT}")
-        return model
+        """A model back from ``to_bytes``; refuses anything else (``allow_pickle=False``)."""
+        with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
+            meta = _from_json(arrays["meta"])
+            if meta.get("format") != FORMAT:  # older features: retrain to use it
+                raise TypeError(f"model format {meta.get('format')}, need {FORMAT}")
+            word, char = _vectorisers()
+            for name, vectoriser in (("word", word), ("char", char)):
+                vectoriser.vocabulary_ = {t: i for i, t in enumerate(_from_json(arrays[f"{name}.terms"]))}
+                vectoriser.idf_ = arrays[f"{name}.idf"]
+            svms = {name: _svm(arrays, name) if f"{name}.coef" in arrays else None
+                    for name in ("sentiment", "issue")}
+        return cls(word, char, svms["sentiment"], svms["issue"],
+                   trained_at=datetime.fromisoformat(meta["trained_at"]),
+                   n_labels=meta["n_labels"], metrics=meta["metrics"])
 
     def describe(self) -> dict[str, Any]:
         return {"trained_at": self.trained_at, "n_labels": self.n_labels, "metrics": self.metrics}
+
+
+def _json_array(value: object) -> np.ndarray:
+    return np.frombuffer(json.dumps(value, default=lambda v: v.item()).encode(), dtype=np.uint8)
+
+
+def _from_json(array: np.ndarray) -> Any:
+    return json.loads(array.tobytes().decode())
+
+
+def _svm(arrays, name: str) -> LinearSVC:
+    """A fitted LinearSVC from its classes, coefficients and intercepts."""
+    svm = _classifier()
+    svm.classes_ = np.array(_from_json(arrays[f"{name}.classes"]))
+    svm.coef_ = arrays[f"{name}.coef"]
+    svm.intercept_ = arrays[f"{name}.intercept"]
+    svm.n_features_in_ = svm.coef_.shape[1]
+    return svm
 
 
 def _vectorisers() -> tuple[TfidfVectorizer, TfidfVectorizer]:

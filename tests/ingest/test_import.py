@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import logging
 import subprocess
 import sys
+from itertools import islice
 
 import pytest
 
@@ -99,3 +103,44 @@ def test_cli_exit_code_and_summary(store_env, tmp_path):
     assert result.returncode == 1, result.stderr
     assert "1 rows rejected" in result.stderr
     assert store_env.mentions.count() == 1
+
+
+@pytest.mark.parametrize(("encoding", "said"), [("utf-8-sig", "UTF-8"), ("utf-16", "UTF-16")])
+def test_files_saved_with_a_byte_order_mark_are_read_and_the_encoding_said(store, demo_config, tmp_path,
+                                                                            caplog, encoding, said):
+    """The real tweets as Excel saves them: "CSV UTF-8" (a UTF-8 BOM) or UTF-16 with its BOM."""
+    with open(TWEETS_CSV, newline="", encoding="utf-8") as handle:
+        head = "".join(islice(handle, 201))  # the header and 200 tweets (no quoted newline in them)
+    saved = tmp_path / "excel.csv"
+    saved.write_text(head, encoding=encoding, newline="")
+    rows = sum(1 for _ in csv.DictReader(io.StringIO(head)))
+    with caplog.at_level(logging.WARNING, logger="listening.ingest.importer"):
+        rejected = import_file(Pipeline(store, demo_config), saved, demo_config.import_mapping, source="xl",
+                               rejects_path=tmp_path / "rejects.jsonl")
+    assert rejected == 0 and store.mentions.count() == rows
+    assert f"excel.csv starts with a {said} byte order mark" in caplog.text
+    first = next(csv.DictReader(io.StringIO(head)))
+    assert store.mentions.collection.find_one({"text": first["text"]}) is not None  # no BOM in the text
+
+
+def test_cut_texts_are_counted_and_bad_urls_refused_with_a_reason(store, demo_config, tmp_path, caplog):
+    """Synthetic: a 5 MB cell and URLs with CR/LF, a tab and a NUL, which the recorded files lack."""
+    big = "@united " + "delayed again " * 400_000
+    rows = [{"tweet_id": 1, "text": big, "url": "https://example.com/1"},
+            {"tweet_id": 2, "text": "@united hi", "url": "https://example.com/2\r\nSet-Cookie: x=1"},
+            {"tweet_id": 3, "text": "@united hi", "url": "https://example.com/ 3"},
+            {"tweet_id": 4, "text": "@united hi", "url": "https://example.com/\x004"},
+            {"tweet_id": 5, "text": "@united fine", "url": " https://example.com/5 "}]
+    source = tmp_path / "m.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    rejects = tmp_path / "rejects.jsonl"
+    mapping = demo_config.import_mapping.model_copy(update={"url": "url"})
+    with caplog.at_level(logging.WARNING, logger="listening.ingest.importer"):
+        rejected = import_file(Pipeline(store, demo_config), source, mapping, source="t", rejects_path=rejects)
+    assert rejected == 3
+    reasons = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [r["line"] for r in reasons] == [2, 3, 4]
+    assert all("contains whitespace or control characters" in r["reason"] for r in reasons)
+    assert "m.jsonl: 1 text(s) longer than 100000 characters were cut" in caplog.text
+    assert sorted(m["url"] for m in store.mentions.collection.find()) == ["https://example.com/1",
+                                                                         "https://example.com/5"]

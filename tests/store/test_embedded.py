@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 
@@ -66,3 +67,48 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
+
+
+def test_the_store_requires_our_credential_kept_private(data):
+    from pymongo import MongoClient
+    from pymongo.errors import OperationFailure
+
+    uri = embedded.embedded_uri()
+    credential = embedded.credential_path(data)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE(credential.stat().st_mode) == 0o600
+    password = json.loads(credential.read_text())["password"]
+    assert len(password) >= 40 and password in uri
+    address = json.loads((data / "secantus.json").read_text())["uri"]
+    assert password not in address  # the address file names no secret
+    stranger = MongoClient(address, serverSelectionTimeoutMS=3000)
+    with pytest.raises(OperationFailure, match="requires authentication"):
+        stranger.listening.mentions.insert_one({"text": "x"})
+    with pytest.raises(OperationFailure, match="requires authentication"):
+        stranger.listening.scheduler_jobs.find_one()
+    stranger.close()
+    ours = MongoClient(uri)
+    ours.listening.probe.insert_one({"ok": 1})
+    assert ours.listening.probe.count_documents({}) == 1
+    ours.close()
+
+
+def test_a_user_slipped_in_without_auth_is_removed_at_the_next_start(data, tmp_path):
+    """Synthetic: someone reaches the server while it runs without auth (the first start's
+    window, or a server started by hand) and adds a user of their own."""
+    from pymongo import MongoClient
+    from pymongo.errors import OperationFailure
+
+    embedded.embedded_uri()
+    embedded.stop(data)
+    proc, open_uri = embedded.start_server(str(data / "db"), tmp_path / "open.log")
+    MongoClient(open_uri).admin.command("createUser", "intruder", pwd="guess", roles=["root"])
+    embedded._terminate(proc.pid)
+    uri = embedded.embedded_uri()
+    users = MongoClient(uri).admin["system.users"].distinct("user")
+    assert users == ["listening"]
+    address = json.loads((data / "secantus.json").read_text())["uri"]
+    intruder = MongoClient(address, username="intruder", password="guess", authSource="admin",
+                           serverSelectionTimeoutMS=3000)
+    with pytest.raises(OperationFailure):
+        intruder.listening.mentions.find_one()

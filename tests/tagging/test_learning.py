@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import os
+import pickle
 import subprocess
 import sys
+import zlib
 from itertools import islice
 
 import pytest
@@ -87,6 +89,35 @@ def test_retrain_from_labelled_mentions_then_tag(store, demo_config):
     assert tags[0].sentiment.label == "negative" and "Lost item" in tags[0].issues
     assert tags[1].sentiment.label == "positive"
     assert tags[2].lang == "es" and tags[2].sentiment.label == "unscored"  # never counted as neutral
+
+
+def test_a_stored_model_is_plain_arrays_and_a_pickle_is_never_loaded(store, demo_config, tmp_path):
+    texts, sentiments, issues = [], [], []
+    for raw in _labelled_raws(600):
+        texts.append(raw.text)
+        sentiments.append(raw.labels["sentiment"])
+        issues.append(learning.clean_issue(raw.labels.get("issue")))
+    model = learning.train(texts, sentiments, issues)
+    back = learning.LearnedModel.from_bytes(model.to_bytes())
+    scorer = learning.scorer_for()
+    probe = texts[:50]
+    features, again = (m.features(*learning.inputs(probe, scorer), scorer) for m in (model, back))
+    assert back.predict_sentiment(again) == model.predict_sentiment(features)
+    assert back.predict_issue(again) == model.predict_issue(features)
+
+    marker = tmp_path / "ran"  # synthetic: the old format, a zlib pickle, carrying a payload
+    store.models.save(learning.KIND, zlib.compress(pickle.dumps(Touch(marker))))
+    assert learning.load(store) is None and not marker.exists()
+
+
+class Touch:
+    """Unpickling this writes ``path``."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (type(self.path).write_text, (self.path, "ran"))
 
 
 def test_unreadable_model_falls_back_to_lexicon(store, demo_config):

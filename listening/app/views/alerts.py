@@ -187,6 +187,7 @@ table = pd.DataFrame([{
     "observed": x.get("observed"), "expected": x.get("expected"), "department": x.get("department"),
     "acknowledged by": x.get("acknowledged_by") or "", "resolved by": x.get("resolved_by") or "",
 } for x in rows])
+d.csv_download(table, "alerts", "alerts_csv")
 st.dataframe(table, hide_index=True, width="stretch", key="alerts_table", column_config={
     "opened": st.column_config.DatetimeColumn("opened (UTC)", format="D MMM YYYY HH:mm"),
     "expected": st.column_config.NumberColumn(format="%.1f")})
@@ -198,10 +199,10 @@ alert = d.store(key).alerts.get(chosen) or by_id[chosen]
 st.query_params["alert"] = chosen  # the address bar is a link to what is shown
 st.session_state["alerts_linked"] = chosen
 
-st.subheader(f"{alert['brand']} · {alert.get('issue') or 'all mentions'}")
+st.subheader(d.plain(f"{alert['brand']} · {alert.get('issue') or 'all mentions'}"))  # config names: text
 st.caption(f"Rule {alert['rule']}: {alert.get('observed', 0):.0f} mentions in {alert.get('window_hours', '?')} h "
            f"against {alert.get('expected', 0):.1f} expected (score {alert.get('score') or 0:.1f}); "
-           f"department {alert.get('department') or '–'}.")
+           f"department {d.plain(alert.get('department') or '–')}.")
 left, right, state = st.columns([1, 1, 3])
 if alert["status"] == "open":
     left.button("Acknowledge", type="primary", key="alerts_ack", on_click=act, args=("acknowledge", chosen))
@@ -248,8 +249,10 @@ if st.toggle("Show the rule's baseline band (recomputes the rule: slower on big 
 st.markdown("**Evidence**")
 examples = evidence(key, chosen)
 if examples:
-    st.dataframe(pd.DataFrame([{"published": m["published_at"], "author": m.get("author") or "",
-                                "text": m.get("text") or "", "link": mention.link(m)} for m in examples]),
+    evidence_frame = pd.DataFrame([{"published": m["published_at"], "author": m.get("author") or "",
+                                    "text": m.get("text") or "", "link": mention.link(m)} for m in examples])
+    d.csv_download(evidence_frame, "alert-evidence", "evidence_csv")
+    st.dataframe(evidence_frame,
                  hide_index=True, width="stretch", key="alerts_evidence", column_config={
                      "published": st.column_config.DatetimeColumn(format="D MMM HH:mm"),
                      "text": st.column_config.TextColumn(width="large"),

@@ -149,6 +149,7 @@ def feed() -> None:
     else:
         st.caption(f"{'Newest' if not pages else 'Older'} {len(rows)} mentions, newest first"
                    + (" (refreshes by itself)" if not pages else ""))
+        d.csv_download(feed_table(rows), "live", "live_csv")
         st.dataframe(coloured(feed_table(rows)), hide_index=True, width="stretch", key="live_feed",
                      column_config={
                          "published": st.column_config.DatetimeColumn("published (UTC)", format="D MMM HH:mm"),

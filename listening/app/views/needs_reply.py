@@ -89,6 +89,7 @@ elif rows:
         "sentiment": (m.get("sentiment") or {}).get("label"), "author": m.get("author") or "",
         "text": m.get("text") or "", "link": shown.link(m), "scored by": shown.method(m),
     } for m in rows])
+    d.csv_download(frame, "needs-reply", "reply_csv")
     st.dataframe(frame, hide_index=True, width="stretch", key="reply_table", column_config={
         "published": st.column_config.DatetimeColumn("published (UTC)", format="D MMM YYYY HH:mm"),
         "text": st.column_config.TextColumn("text", width="large"),
@@ -101,10 +102,11 @@ elif rows:
                                                 f"{by_id[i].get('author') or '?'} · {(by_id[i].get('text') or '')[:70]}")
     mention = by_id[chosen]
     with st.container(border=True):
-        st.markdown(d.plain(mention.get("text")))
-        st.caption(d.plain(f"{', '.join(mention.get('brands') or ())} · {mention.get('source')} · "
-                           f"{mention.get('author') or 'unknown author'} · {mention['published_at']:%d %b %Y %H:%M} UTC · "
-                           f"{(mention.get('sentiment') or {}).get('label', 'neutral')} ({shown.method(mention)})"))
+        # st.text, not markdown: escaping left :material/...: icons and www. autolinks live
+        st.text(mention.get("text") or "")
+        st.text(f"{', '.join(mention.get('brands') or ())} · {mention.get('source')} · "
+                f"{mention.get('author') or 'unknown author'} · {mention['published_at']:%d %b %Y %H:%M} UTC · "
+                f"{(mention.get('sentiment') or {}).get('label', 'neutral')} ({shown.method(mention)})")
         if mention.get("url"):
             st.link_button("Open the original", mention["url"])
         note = st.text_input("Note (optional)", key="reply_note", placeholder="replied by DM, refund issued...")

@@ -84,6 +84,7 @@ a.metric("Would match", int((found["change"] != "dropped").sum()))
 b.metric("New matches", int((found["change"] == "added").sum()),
          help="Stored mentions (of other brands) that this query would also tag with this brand.")
 c.metric("Lost matches", int((found["change"] == "dropped").sum()), help="Tagged with this brand today.")
+d.csv_download(found.sort_values("change"), "query-test", "query_csv")
 st.dataframe(found.sort_values("change"), hide_index=True, width="stretch", key="query_result",
              column_config={"text": st.column_config.TextColumn(width="large"),
                             "link": st.column_config.LinkColumn(display_text="open")})
