@@ -207,6 +207,8 @@ class ImportMapping(Section):
     lang: str | None = None
     label_sentiment: str | None = Field(default=None, description="A human sentiment label column.")
     label_issue: str | None = Field(default=None, description="A human issue label column.")
+    label_set: str | None = Field(default=None, description="A labelled data set of taxonomy.yaml whose "
+                                  "curators' text edits are undone on import (airline_tweets).")
 
 
 class SentimentConfig(Section):

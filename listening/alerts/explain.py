@@ -102,11 +102,13 @@ def counted(alert: dict, mention: dict) -> bool:
     """Whether the alert's rule counts this mention (its issue and, but for a share rule, negative)."""
     if alert.get("issue") and alert["issue"] not in (mention.get("issues") or []):
         return False
-    return alert.get("kind") == "sentiment_shift" or _label(mention) == "negative"
+    return alert.get("kind") == "sentiment_shift" or _label(mention, alert.get("brand")) == "negative"
 
 
-def _label(mention: dict) -> str | None:
-    return (mention.get("sentiment") or {}).get("label")
+def _label(mention: dict, brand: str | None) -> str | None:
+    """The sentiment towards the brand where the mention names several (what the rollups count)."""
+    towards = (mention.get("brand_sentiment") or {}).get(brand) if brand else None
+    return (towards or mention.get("sentiment") or {}).get("label")
 
 
 def _breakdown(now: list[dict], base: list[dict], field: str, top: int = 5) -> list[dict]:
@@ -118,8 +120,8 @@ def _breakdown(now: list[dict], base: list[dict], field: str, top: int = 5) -> l
              "baseline_share": round(c_base.get(k, 0) / n_base, 3)} for k, n in c_now.most_common(top)]
 
 
-def _negative_share(mentions: list[dict]) -> float | None:
-    return round(sum(_label(m) == "negative" for m in mentions) / len(mentions), 3) if mentions else None
+def _negative_share(mentions: list[dict], brand: str | None) -> float | None:
+    return round(sum(_label(m, brand) == "negative" for m in mentions) / len(mentions), 3) if mentions else None
 
 
 def why(store, config: Config, alert: dict) -> dict:
@@ -153,7 +155,8 @@ def why(store, config: Config, alert: dict) -> dict:
         "sources": _breakdown(now, base, "source"),
         "authors": authors,
         "languages": _breakdown(now, base, "lang"),
-        "tone": {"negative_now": _negative_share(window_all), "negative_baseline": _negative_share(base_all)},
+        "tone": {"negative_now": _negative_share(window_all, alert["brand"]),
+                 "negative_baseline": _negative_share(base_all, alert["brand"])},
         "examples": [{"id": str(p["mention"]["_id"]), "text": _one_line(p["mention"].get("text") or ""),
                       "author": p["mention"].get("author") or "", "source": p["mention"].get("source") or "",
                       "when": p["mention"]["published_at"].isoformat(), "link": mention_link(config, p["mention"]),

@@ -46,10 +46,10 @@ def card(mention: dict | None, mention_id: str) -> None:
             sentiment = (mention.get("sentiment") or {}).get("label", "neutral")
             st.markdown(f"**Linked mention** · {plain(', '.join(mention.get('brands') or ()))} · "
                         f"{mention['published_at']:%d %b %Y %H:%M} UTC")
-            st.markdown(plain(mention.get("text")))
-            st.caption(plain(f"{mention.get('author') or 'unknown author'} · {mention.get('source')} · "
-                             f"{sentiment} ({method(mention)}) · issues: "
-                             f"{', '.join(mention.get('issues') or ()) or 'none'}"))
+            # st.text: what people wrote stays as written (no markdown, no icons, no autolinks)
+            st.text(mention.get("text") or "")
+            st.text(f"{mention.get('author') or 'unknown author'} · {mention.get('source')} · "
+                    f"{sentiment} ({method(mention)}) · issues: {', '.join(mention.get('issues') or ()) or 'none'}")
             if (url := mention.get("url") or "").startswith(("https://", "http://")):
                 st.link_button("Open the original", url)
         if st.button("Close", key="linked_mention_close"):

@@ -21,6 +21,7 @@ from typing import Iterator
 from listening.config import ImportMapping
 from listening.ingest.pipeline import MAX_TEXT_CHARS, clean_text
 from listening.models import SURROGATE, RawMention
+from listening.tagging.issues import fix_text
 from listening.timeparse import parse_time
 
 csv.field_size_limit(16 * 1024 * 1024)
@@ -70,7 +71,9 @@ def to_raw(row: dict, mapping: ImportMapping, source: str, line: int) -> RawMent
     text = _get(row, mapping.text)
     if not isinstance(text, str) or not clean_text(text):  # else the pipeline drops it, line unknown
         return Rejected(line, f"empty or missing text column {mapping.text!r}", row)
-    for column in mapping.model_dump().values():
+    if mapping.label_set:
+        text = fix_text(text, mapping.label_set)
+    for column in mapping.model_dump(exclude={"label_set"}).values():
         if isinstance(value := _get(row, column), str) and SURROGATE.search(value):
             return Rejected(line, f"column {column!r} is not valid in the file's encoding", row)
     url = _get(row, mapping.url)

@@ -100,6 +100,20 @@ def _examples(store, config: Config, alert: dict) -> list[dict]:
              "link": mention_link(config, d)} for d in docs]
 
 
+def _readable(explanation: dict | None) -> dict | None:
+    """The alert's explanation in the mail's words: full dates, sources named, not their ids."""
+    if not explanation:
+        return None
+
+    def when(value):
+        return stamp(datetime.fromisoformat(value)) if isinstance(value, str) else stamp(value)
+
+    return {**explanation,
+            "examples": [{**m, "when": when(m["when"]), "source": source_name(m.get("source") or "")}
+                         for m in explanation.get("examples") or ()],
+            "sources": [{**s, "name": source_name(s["name"])} for s in explanation.get("sources") or ()]}
+
+
 def render_alert(store, config: Config, alert: dict, *, to: list[str], key: str,
                  escalation_minutes: int | None = None, chart: bytes | None = None) -> EmailMessage:
     """The alert e-mail: text and HTML, ``chart`` (a PNG the alert engine drew) inline by Content-ID."""
@@ -111,7 +125,7 @@ def render_alert(store, config: Config, alert: dict, *, to: list[str], key: str,
                    opened=stamp(alert["opened_at"]), alert_url=alert_url(config, alert),
                    quiet=next((r.resolve_after_quiet for r in config.alerts.rules if r.name == alert["rule"]), 6),
                    escalation=escalation_minutes is not None, escalation_minutes=escalation_minutes,
-                   chart_cid=cid[1:-1] if png else None, spiking=alert.get("explanation"))
+                   chart_cid=cid[1:-1] if png else None, spiking=_readable(alert.get("explanation")))
     prefix = "ESCALATION " if escalation_minutes is not None else ""
     msg = _envelope(config, to, f"{prefix}[{alert['severity']}] {headline}", key)
     msg.set_content(_env.get_template("alert.txt.j2").render(context))

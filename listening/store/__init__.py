@@ -80,6 +80,7 @@ class Store:
         client: MongoClient = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=30_000,
                                           event_listeners=listeners)
         store = cls(client, db_name or env.db or DEFAULT_DB, heal=heal)
+        store._healers = listeners
         try:
             store.ensure_indexes()
             store.upgrade()
@@ -117,6 +118,8 @@ class Store:
         self.client.drop_database(self.db.name)
 
     def close(self) -> None:
+        for healer in getattr(self, "_healers", ()):
+            healer.stop()
         self.client.close()
 
 

@@ -12,8 +12,10 @@ scheduler and the dashboard over the gap.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import random
+import sys
 import threading
 import time
 from typing import Callable, TypeVar
@@ -58,6 +60,12 @@ class Healer(ServerHeartbeatListener):
     def __init__(self, heal: Callable[[], object]):
         self.heal = heal
         self.busy = threading.Lock()
+        self.stopped = False
+        atexit.register(self.stop)  # the driver's last heartbeats fail as the process ends
+
+    def stop(self) -> None:
+        """No more restarts: the client is closing (a failed heartbeat now is ours, not the server's)."""
+        self.stopped = True
 
     def started(self, event) -> None:
         pass
@@ -66,6 +74,8 @@ class Healer(ServerHeartbeatListener):
         pass
 
     def failed(self, event) -> None:
+        if self.stopped or sys.is_finalizing():
+            return
         if self.busy.acquire(blocking=False):
             threading.Thread(target=self._heal, name="store-healer", daemon=True).start()
 

@@ -76,7 +76,7 @@ class SeriesRepo:
         """A brand's mentions in ``[since, until)`` with what an explanation reads (text, author,
         source, language, tone, issues); the (brands, published_at) index serves it."""
         fields = {"text": 1, "url": 1, "author": 1, "source": 1, "lang": 1, "published_at": 1,
-                  "sentiment.label": 1, "sentiment.compound": 1, "issues": 1}
+                  "sentiment.label": 1, "sentiment.compound": 1, "brand_sentiment": 1, "issues": 1}
         query = {"brands": brand, "published_at": {"$gte": since, "$lt": until}}
         return list(self.mentions.find(query, fields).limit(limit))
 
