@@ -9,7 +9,6 @@ reads the source from listening.yaml. A spider subclass only parses responses.
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -29,6 +28,7 @@ from crawlers.middlewares import Refused, host_port
 from crawlers.report import SourceReport
 from listening.config import Config, Source, load_config, query_terms
 from listening.ids import stable_id
+from listening.settings import named
 from listening.timeparse import parse_time
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -74,7 +74,7 @@ def absolute_url(response: scrapy.http.Response, link: str | None) -> str | None
 def _variable(name: str, template: str, variables: dict[str, str]) -> str:
     if name == "query":
         return "{query}"
-    value = variables.get(name, os.environ.get(name.upper()))
+    value = variables.get(name, named(name.upper()))
     if value is None:
         raise KeyError(f"no value for {{{name}}} in {template!r} (set ${name.upper()})")
     return value.rstrip("/")

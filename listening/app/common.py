@@ -11,7 +11,6 @@ from __future__ import annotations
 import getpass
 import hmac
 import logging
-import os
 import re
 import threading
 import time
@@ -25,7 +24,7 @@ import streamlit as st
 from listening.config import Config, config_path, load_config
 from listening.ids import stable_id
 from listening.models import UNSCORED, sentiment_label
-from listening.settings import settings
+from listening.settings import named, settings
 from listening.store import Store
 from listening.store.feed import FeedFilter, Page
 
@@ -218,7 +217,7 @@ def require_login(cfg: Config) -> None:
         st.title("Listening Centre")
         st.button("Log in", on_click=st.login, args=(auth.provider,), type="primary")
         st.stop()
-    secret = os.environ.get(auth.password_env)
+    secret = named(auth.password_env)
     st.title("Listening Centre")
     if not secret:
         st.error(f"Sign-in is required but no password is set: set {auth.password_env} "
