@@ -46,6 +46,7 @@ class Store:
                  heal: Callable[[], object] | None = None):
         self.client = client
         self.db: Database = client[db_name]
+        self._healers: list[Healer] = []  # set by connect(); stopped by close()
         # Acknowledged only once in the journal: without it, killing the embedded server lost
         # up to 29 of 50 acknowledged single writes (bench/durability.py, README "Durability").
         # Alerts, e-mails, runs, leases and crawl cursors are few and must not vanish; a cursor's
@@ -118,7 +119,7 @@ class Store:
         self.client.drop_database(self.db.name)
 
     def close(self) -> None:
-        for healer in getattr(self, "_healers", ()):
+        for healer in self._healers:
             healer.stop()
         self.client.close()
 
