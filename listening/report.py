@@ -8,7 +8,7 @@ from datetime import datetime
 
 from listening.alerts.lifecycle import as_json
 from listening.config import Config
-from listening.metrics.search import share_of_search
+from listening.metrics.search import category_shares, share_of_search
 from listening.metrics.voice import brand_summary
 from listening.store import Store
 
@@ -21,6 +21,8 @@ def report(store: Store, config: Config, *, since: datetime | None = None,
 
     A brand without mentions in the window has null sentiment and net sentiment; when no
     brand has any, the shares of voice are null too (the CLI says "no mentions").
+    ``share_of_search_by_category`` has every collected category, search-only ones too:
+    per term its share over the window's complete buckets with the band (``share_lo``..``share_hi``).
     """
     brands = brand_summary(store, config, since=since, until=until)
     search = share_of_search(store, config, since=since, until=until)
@@ -37,5 +39,6 @@ def report(store: Store, config: Config, *, since: datetime | None = None,
         "until": until.isoformat() if until else None,
         "mentions": store.mentions.count_between(since, until),
         "brands": brands,
+        "share_of_search_by_category": category_shares(store, since=since, until=until),
         "open_alerts": [as_json(a) for a in store.alerts.open_alerts()],
     }

@@ -32,7 +32,7 @@ def run_report(*args: str) -> dict:
 def test_report_shape_and_shares(seeded):
     doc = run_report()
     assert doc["mentions"] == 4
-    assert set(doc) == {"since", "until", "mentions", "brands", "open_alerts"}
+    assert set(doc) == {"since", "until", "mentions", "brands", "share_of_search_by_category", "open_alerts"}
     united, southwest = doc["brands"]["United"], doc["brands"]["Southwest"]
     assert (united["mentions"], southwest["mentions"]) == (3, 2)
     assert united["share_of_voice"] == pytest.approx(3 / 5)

@@ -188,6 +188,14 @@ def region_shares(store, category: str) -> list[dict]:
     return out
 
 
+def category_shares(store, *, since: datetime | None = None,
+                    until: datetime | None = None) -> dict[str, dict[str, dict]]:
+    """Every collected category, search-only ones included: ``period_share`` per term with its
+    band, each in the geo it was collected for. ``report --json``'s ``share_of_search_by_category``."""
+    return {category: period_share(store, category, since=since, until=until)
+            for category in sorted(store.trends.categories())}
+
+
 def share_of_search(store, config, *, since: datetime | None = None,
                     until: datetime | None = None) -> dict[str, float | None]:
     """``report --json``: each configured brand's share of search in its category, or None."""

@@ -4,6 +4,8 @@ requests on one scale, and three marketplaces in Malaysia."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from listening.demo.trends import EXPORTS, collect_exports
@@ -55,3 +57,17 @@ def test_collecting_again_writes_nothing_new(store, demo_config, collected):
     assert [s["points_updated"] for s in again] == [0, 0]
     assert sum(s["points_unchanged"] for s in again) == 6 * 262 + 3 * 72
     assert [e.category for e in EXPORTS] == sorted(store.trends.categories(), reverse=True)
+
+
+def test_report_carries_every_category_with_its_bands(store, demo_config, collected):
+    """``report --json``: search-only categories too, each term's share inside its band."""
+    from listening.report import report
+
+    doc = report(store, demo_config)["share_of_search_by_category"]
+    assert set(doc) == {"running shoes", "online marketplaces"}
+    running = doc["running shoes"]
+    assert len(running) == 6 and sum(s["share"] for s in running.values()) == pytest.approx(1.0)
+    assert all(s["share_lo"] <= s["share"] <= s["share_hi"] and s["buckets"] == 261 for s in running.values())
+    assert max(running, key=lambda b: running[b]["share"]) == "Nike running"
+    assert report(store, demo_config, until=datetime(2015, 3, 1, tzinfo=timezone.utc))[
+        "share_of_search_by_category"] == {"online marketplaces": {}, "running shoes": {}}
