@@ -79,12 +79,26 @@ def served(store_env, demo_config):
             time.sleep(0.2)
         yield url, store, alert_id
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        stop_group(server)
+
+
+def stop_group(server: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM to the wrapper and its Streamlit child, then SIGKILL whatever is left of the group:
+    Streamlit sometimes outlived the SIGTERM (seen here: orphaned servers after the suite)."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        pass
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
         try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+            os.killpg(server.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
 
 
 @pytest.mark.browser
