@@ -105,11 +105,9 @@ def _readable(explanation: dict | None) -> dict | None:
     if not explanation:
         return None
 
-    def when(value):
-        return stamp(datetime.fromisoformat(value)) if isinstance(value, str) else stamp(value)
-
     return {**explanation,
-            "examples": [{**m, "when": when(m["when"]), "source": source_name(m.get("source") or "")}
+            "examples": [{**m, "when": stamp(datetime.fromisoformat(m["when"])),
+                          "source": source_name(m.get("source") or "")}
                          for m in explanation.get("examples") or ()],
             "sources": [{**s, "name": source_name(s["name"])} for s in explanation.get("sources") or ()]}
 

@@ -15,7 +15,6 @@ import html
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.ports import free_port
 from listening.demo.trends import collect_exports
 from listening.notify.mail import render_alert
 from tests.conftest import FIXTURES, TWEETS_CSV
@@ -43,12 +43,6 @@ PAGES = [
     ("sources", "sources-health", '[data-testid="stVegaLiteChart"]'),
     ("query_tester", "query-tester", '[data-testid="stDataFrame"]'),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

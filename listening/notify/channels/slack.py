@@ -8,20 +8,20 @@ from listening.notify.channels import text
 from listening.notify.channels.registry import register
 
 
-def plain(s: str, limit: int = 3000) -> dict:
+def plain_text(s: str, limit: int = 3000) -> dict:
     return {"type": "plain_text", "text": s[:limit] or " ", "emoji": False}
 
 
 @register("slack")
 def render(alert: dict, config: Config) -> dict:
     head = text.headline(alert)
-    blocks = [{"type": "header", "text": plain(head, 150)},
-              {"type": "section", "text": plain(text.summary(alert))}]
+    blocks = [{"type": "header", "text": plain_text(head, 150)},
+              {"type": "section", "text": plain_text(text.summary(alert))}]
     why = alert.get("explanation")
     if why:
-        blocks += [{"type": "section", "text": plain("Rising: " + text.terms(why))},
-                   {"type": "context", "elements": [plain(text.where(why))]}]
-        blocks += [{"type": "section", "text": plain(text.example(m))} for m in why["examples"][:3]]
+        blocks += [{"type": "section", "text": plain_text("Rising: " + text.terms(why))},
+                   {"type": "context", "elements": [plain_text(text.where(why))]}]
+        blocks += [{"type": "section", "text": plain_text(text.example(m))} for m in why["examples"][:3]]
     blocks.append({"type": "actions", "elements": [
-        {"type": "button", "text": plain("Open in Listening Centre"), "url": text.url(config, alert)}]})
+        {"type": "button", "text": plain_text("Open in Listening Centre"), "url": text.url(config, alert)}]})
     return {"text": head, "blocks": blocks}
