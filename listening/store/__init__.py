@@ -43,10 +43,10 @@ class Store:
     """A connection to one database, with a repository per concern."""
 
     def __init__(self, client: MongoClient, db_name: str = DEFAULT_DB,
-                 heal: Callable[[], object] | None = None):
+                 heal: Callable[[], object] | None = None, healers: list[Healer] | None = None):
         self.client = client
         self.db: Database = client[db_name]
-        self._healers: list[Healer] = []  # set by connect(); stopped by close()
+        self._healers = healers or []  # the client's heartbeat listeners, stopped by close()
         # Acknowledged only once in the journal: without it, killing the embedded server lost
         # up to 29 of 50 acknowledged single writes (bench/durability.py, README "Durability").
         # Alerts, e-mails, runs, leases and crawl cursors are few and must not vanish; a cursor's
@@ -80,8 +80,7 @@ class Store:
         listeners = [Healer(heal)] if heal else []
         client: MongoClient = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=30_000,
                                           event_listeners=listeners)
-        store = cls(client, db_name or env.db or DEFAULT_DB, heal=heal)
-        store._healers = listeners
+        store = cls(client, db_name or env.db or DEFAULT_DB, heal=heal, healers=listeners)
         try:
             store.ensure_indexes()
             store.upgrade()
