@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from listening.alerts import explain, incidents
-from listening.alerts.detect import Finding, enabled_rules, lookback, scan
+from listening.alerts.detect import Finding, enabled_rules, frame_rules, lookback, scan, store_findings
 from listening.alerts.frame import Frame, floor_hour
 from listening.alerts.lifecycle import Book, as_json
 from listening.alerts.rules import Context
@@ -35,18 +35,21 @@ def replay(store, config: Config, start: datetime, end: datetime,
     """Evaluate every bucket whose window ends in ``[start, end]``, oldest first."""
     start, end = floor_hour(start), floor_hour(end)
     rules = enabled_rules(config)
-    frame = Frame.load(store, start - lookback(rules), end,
+    hourly = frame_rules(rules)
+    frame = Frame.load(store, start - lookback(hourly), end,
                        collection_jobs=config.alerts.collection_jobs,
                        max_gap_hours=config.alerts.max_run_gap_hours)
     ctx = Context(frame, config)
     ends = np.arange(frame.index(start), frame.index(end) + 1)
     by_end: dict[datetime, list[Finding]] = defaultdict(list)
-    for f in scan(ctx, rules, ends):
+    for f in scan(ctx, hourly, ends):
         by_end[f.window_end].append(f)
+    for t, f in store_findings(store, config, rules, [frame.time(e) for e in ends]):
+        by_end[t].append(f)
     book, out = Book({r.name: r for r in rules}), Replay()
     for e in ends:
         t = frame.time(e)
-        changes = book.step(t, by_end.get(t, []), lambda f: routing.department_for(f.issue, config))
+        changes = book.step(t, by_end.get(t, []), lambda f: routing.department_of(f.rule, f.issue, config))
         out.alerts.extend(changes.opened)
         out.guarded.extend(changes.guarded)
         out.cooled.extend(changes.cooled)

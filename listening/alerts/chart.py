@@ -100,5 +100,35 @@ def alert_png(ctx: Context, rule: AlertRule, alert: dict, ends: np.ndarray) -> b
     return buf.getvalue()
 
 
+def gap_png(brand: str, gap: dict) -> bytes:
+    """A search_gap alert's e-mail chart: weekly share of voice and of search, and the gap
+    against its usual range (``explanation["search_gap"]``)."""
+    weeks = gap["series"]
+    times = [datetime.fromisoformat(w["date"]) for w in weeks]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 3.2), sharex=True)
+    top.plot(times, [100 * w["share_of_voice"] for w in weeks], color="#222222", lw=1.2, label="share of voice")
+    top.plot(times, [100 * w["share_of_search"] for w in weeks], color="#3182bd", lw=1.2, label="share of search")
+    top.set_ylabel("% of category", fontsize=7)
+    top.set_title(" ".join(f"{brand} in {gap['category']}, weekly".split()), fontsize=8)
+    top.legend(fontsize=6, loc="upper left")
+    usual = gap["usual"]
+    if usual.get("low") is not None:
+        bottom.axhspan(100 * usual["low"], 100 * usual["high"], color="#9ecae1", alpha=0.5, lw=0,
+                       label="usual range (fires outside)")
+    bottom.plot(times, [100 * w["gap"] for w in weeks], color="#222222", lw=1.2, marker=".", ms=3,
+                label="gap (voice - search)")
+    bottom.plot(times[-1:], [100 * weeks[-1]["gap"]], marker="v", color="#e6550d", ms=7)
+    bottom.set_ylabel("points", fontsize=7)
+    bottom.legend(fontsize=6, loc="upper left")
+    for ax in (top, bottom):
+        ax.tick_params(labelsize=7)
+    bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %y"))
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def when(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M UTC")

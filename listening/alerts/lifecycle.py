@@ -142,7 +142,7 @@ def as_json(alert: dict) -> dict:
     """The public JSON form of an alert (``listening alerts --json``)."""
     def iso(t):
         return t.isoformat() if t else None
-    return {"id": alert["_id"], "rule": alert["rule"], "brand": alert["brand"],
+    return {"id": alert["_id"], "rule": alert["rule"], "kind": alert.get("kind"), "brand": alert["brand"],
             "issue": alert["issue"], "department": alert.get("department"),
             "status": alert["status"], "opened_at": iso(alert["opened_at"]),
             "peak_at": iso(alert.get("peak_at")), "resolved_at": iso(alert.get("resolved_at")),

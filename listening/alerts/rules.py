@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Iterator, Protocol
 
 import numpy as np
@@ -35,6 +36,27 @@ class Measure:
     expected: np.ndarray
     variance: np.ndarray
     covered_days: np.ndarray
+
+
+@dataclass
+class Finding:
+    """One rule firing for one key and one window."""
+
+    rule: str
+    kind: str
+    brand: str
+    issue: str | None
+    window_start: datetime
+    window_end: datetime
+    observed: float
+    expected: float
+    score: float
+    severity: str
+    guard: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return self.rule, self.brand, self.issue
 
 
 class RuleKind(Protocol):

@@ -60,6 +60,40 @@ def spiking(key: str, alert_id: str) -> dict | None:
     return alert.get("explanation") or explain.attach(store, d.config(), alert)
 
 
+def show_gap(alert: dict, why: dict | None) -> None:
+    """A search_gap alert: weekly share of voice and of search, and the gap against its usual range."""
+    gap = (why or {}).get("search_gap")
+    if not gap:
+        st.caption("This alert has no weekly series to show (its explanation could not be computed).")
+        return
+    usual = gap["usual"]
+    st.markdown("**Why it moved**")
+    st.caption(d.plain(
+        f"In the week from {why['window']['start'][:10]}, {alert['brand']} had {gap['share_of_voice']:.1%} of the "
+        f"{gap['category']} mentions ({gap['brand_mentions']} of {why['window']['mentions']}) and "
+        f"{gap['share_of_search']:.1%} of its Google searches ({gap['share_of_search_lo']:.1%} to "
+        f"{gap['share_of_search_hi']:.1%}): {gap['direction']}. Gap {100 * gap['gap']:+.1f} points; the "
+        f"{why['baseline']['weeks']} weeks before put it at {100 * usual['median']:+.1f} "
+        f"(usual range {100 * usual['low']:+.1f} to {100 * usual['high']:+.1f}). Share of search tends to lead "
+        "market share (Binet): searched for more than talked about is demand the brand is gaining."))
+    weeks = pd.DataFrame(gap["series"]).assign(date=lambda f: pd.to_datetime(f["date"]))
+    shares = weeks.melt(id_vars="date", value_vars=["share_of_voice", "share_of_search"], var_name="share",
+                        value_name="value").replace({"share_of_voice": "share of voice",
+                                                     "share_of_search": "share of search"})
+    top = alt.Chart(shares).mark_line(point=True).encode(
+        x=alt.X("date:T", title=None), y=alt.Y("value:Q", title="share of category", axis=alt.Axis(format="%")),
+        color=alt.Color("share:N", title=None), tooltip=["date:T", "share:N", alt.Tooltip("value:Q", format=".1%")])
+    band = alt.Chart(pd.DataFrame({"low": [usual["low"]], "high": [usual["high"]]})).mark_rect(
+        color="#9ecae1", opacity=0.4).encode(y="low:Q", y2="high:Q")
+    line = alt.Chart(weeks).mark_line(point=True, color="#222222").encode(
+        x=alt.X("date:T", title=None), y=alt.Y("gap:Q", title="gap (voice - search)", axis=alt.Axis(format="+%")),
+        tooltip=["date:T", alt.Tooltip("gap:Q", format="+.1%")])
+    st.altair_chart(alt.vconcat(top.properties(height=160), alt.layer(band, line).properties(height=140)),
+                    width="stretch")
+    st.caption("Top: the brand's weekly share of its category's mentions and of its searches. Bottom: the gap; "
+               "blue: its usual range (the rule fires outside it).")
+
+
 def show_spiking(why: dict) -> None:
     """Rising terms, where they come from, tone and examples; mention text only in tables (as text)."""
     st.markdown("**Why it is spiking**")
@@ -96,7 +130,7 @@ def evidence(key: str, alert_id: str) -> list[dict]:
     end = (alert.get("window_end") or alert["opened_at"]) + timedelta(hours=1)
     issue = alert.get("issue")
     flt = FeedFilter(brands=(alert["brand"],), issues=(issue,) if issue and issue != "*" else (),
-                     labels=() if alert.get("kind") == "sentiment_shift" else ("negative",))
+                     labels=() if alert.get("kind") in ("sentiment_shift", "search_gap") else ("negative",))
     return store.feed.newest(flt, since=start, until=end, limit=d.config().alerts.examples or 5).mentions
 
 
@@ -124,6 +158,42 @@ def emails(key: str, alert_id: str) -> list[dict]:
         return []
     return [m for m in outbox.recent(limit=500) if m.get("ref") == alert_id
             or str(m.get("_id", "")).startswith(f"alert:{alert_id}")]
+
+
+def show_hourly(key: str, chosen: str, alert: dict) -> None:
+    """Mentions per hour around the alert, its observed window, and (on demand) the rule's band."""
+    hourly = counts(key, chosen)
+    points = pd.DataFrame([{"time": p["at"], "expected": p["expected"], "observed": p["observed"]}
+                           for p in alert.get("history") or []])
+    layers = [
+        alt.Chart(hourly).mark_bar(color="#999999", opacity=0.6).encode(
+            x=alt.X("hour:T", title=None, axis=alt.Axis(format="%d %b %H:%M", labelOverlap=True)), x2="time:T", y=alt.Y("mentions:Q", title="mentions"), y2=alt.datum(0),
+            tooltip=[alt.Tooltip("hour:T", format="%d %b %H:%M"), "mentions:Q"]),
+        alt.Chart(hourly).mark_line(color="#222222", interpolate="step-after").encode(
+            x="time:T", y="observed:Q",
+            tooltip=["time:T", alt.Tooltip("observed:Q", title=f"observed ({alert.get('window_hours', '?')} h)")]),
+        alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
+    ]
+    if not points.empty:
+        layers.append(alt.Chart(points).mark_point(color="#3182bd", shape="diamond", size=70, filled=True).encode(
+            x="time:T", y="expected:Q", tooltip=["time:T", alt.Tooltip("expected:Q", format=".1f"), "observed:Q"]))
+    st.altair_chart(alt.layer(*layers).properties(height=240), width="stretch")
+    st.caption(f"Grey: mentions per hour. Black: observed, the rule's {alert.get('window_hours', '?')} h window. "
+               "Blue diamonds: what the baseline expected each time the rule fired. Orange: when the alert opened.")
+    if st.toggle("Show the rule's baseline band (recomputes the rule: slower on big stores)", key="alerts_band"):
+        series = band(key, chosen)
+        base = alt.Chart(series).encode(x=alt.X("time:T", title=None))
+        chart = alt.layer(
+            base.mark_area(opacity=0.3, color="#9ecae1").encode(y=alt.Y("low:Q", title="mentions in the window"),
+                                                                y2="high:Q"),
+            base.mark_line(color="#3182bd", strokeDash=[4, 3]).encode(y="expected:Q"),
+            base.mark_line(color="#222222").encode(y="observed:Q", tooltip=["time:T", "observed:Q",
+                                                                            alt.Tooltip("expected:Q", format=".1f")]),
+            alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
+        ).properties(height=240)
+        st.altair_chart(chart, width="stretch")
+        st.caption(f"In the alert's own {alert.get('window_hours', '?')} h window. Black: observed. Dashed: "
+                   "expected. Blue band: the baseline's spread up to where the rule fires.")
 
 
 def act(action: str, alert_id: str) -> None:
@@ -200,9 +270,14 @@ st.query_params["alert"] = chosen  # the address bar is a link to what is shown
 st.session_state["alerts_linked"] = chosen
 
 st.subheader(d.plain(f"{alert['brand']} · {alert.get('issue') or 'all mentions'}"))  # config names: text
-st.caption(f"Rule {alert['rule']}: {alert.get('observed', 0):.0f} mentions in {alert.get('window_hours', '?')} h "
-           f"against {alert.get('expected', 0):.1f} expected (score {alert.get('score') or 0:.1f}); "
-           f"department {d.plain(alert.get('department') or '–')}.")
+if alert.get("kind") == "search_gap":
+    st.caption(f"Rule {alert['rule']}: share of voice minus share of search {100 * alert['observed']:+.1f} points "
+               f"in the week, usually {100 * alert['expected']:+.1f} (score {alert.get('score') or 0:.1f}); "
+               f"department {d.plain(alert.get('department') or '–')}.")
+else:
+    st.caption(f"Rule {alert['rule']}: {alert.get('observed', 0):.0f} mentions in {alert.get('window_hours', '?')} h "
+               f"against {alert.get('expected', 0):.1f} expected (score {alert.get('score') or 0:.1f}); "
+               f"department {d.plain(alert.get('department') or '–')}.")
 left, right, state = st.columns([1, 1, 3])
 if alert["status"] == "open":
     left.button("Acknowledge", type="primary", key="alerts_ack", on_click=act, args=("acknowledge", chosen))
@@ -213,38 +288,10 @@ who_when = [f"{verb} by **{d.plain(alert.get(f'{field}_by'))}** at {alert[f'{fie
             if alert.get(f"{field}_at")]
 state.markdown("  \n".join(who_when) or f"Status: **{alert['status']}**")
 
-hourly = counts(key, chosen)
-points = pd.DataFrame([{"time": p["at"], "expected": p["expected"], "observed": p["observed"]}
-                       for p in alert.get("history") or []])
-layers = [
-    alt.Chart(hourly).mark_bar(color="#999999", opacity=0.6).encode(
-        x=alt.X("hour:T", title=None, axis=alt.Axis(format="%d %b %H:%M", labelOverlap=True)), x2="time:T", y=alt.Y("mentions:Q", title="mentions"), y2=alt.datum(0),
-        tooltip=[alt.Tooltip("hour:T", format="%d %b %H:%M"), "mentions:Q"]),
-    alt.Chart(hourly).mark_line(color="#222222", interpolate="step-after").encode(
-        x="time:T", y="observed:Q",
-        tooltip=["time:T", alt.Tooltip("observed:Q", title=f"observed ({alert.get('window_hours', '?')} h)")]),
-    alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
-]
-if not points.empty:
-    layers.append(alt.Chart(points).mark_point(color="#3182bd", shape="diamond", size=70, filled=True).encode(
-        x="time:T", y="expected:Q", tooltip=["time:T", alt.Tooltip("expected:Q", format=".1f"), "observed:Q"]))
-st.altair_chart(alt.layer(*layers).properties(height=240), width="stretch")
-st.caption(f"Grey: mentions per hour. Black: observed, the rule's {alert.get('window_hours', '?')} h window. "
-           "Blue diamonds: what the baseline expected each time the rule fired. Orange: when the alert opened.")
-if st.toggle("Show the rule's baseline band (recomputes the rule: slower on big stores)", key="alerts_band"):
-    series = band(key, chosen)
-    base = alt.Chart(series).encode(x=alt.X("time:T", title=None))
-    chart = alt.layer(
-        base.mark_area(opacity=0.3, color="#9ecae1").encode(y=alt.Y("low:Q", title="mentions in the window"),
-                                                            y2="high:Q"),
-        base.mark_line(color="#3182bd", strokeDash=[4, 3]).encode(y="expected:Q"),
-        base.mark_line(color="#222222").encode(y="observed:Q", tooltip=["time:T", "observed:Q",
-                                                                        alt.Tooltip("expected:Q", format=".1f")]),
-        alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
-    ).properties(height=240)
-    st.altair_chart(chart, width="stretch")
-    st.caption(f"In the alert's own {alert.get('window_hours', '?')} h window. Black: observed. Dashed: "
-               "expected. Blue band: the baseline's spread up to where the rule fires.")
+if alert.get("kind") == "search_gap":
+    show_gap(alert, spiking(key, chosen))
+else:
+    show_hourly(key, chosen, alert)
 
 st.markdown("**Evidence**")
 examples = evidence(key, chosen)
@@ -261,7 +308,7 @@ else:
     st.caption("No example mentions found in the alert's window.")
 
 why = spiking(key, chosen)
-if why:
+if why and alert.get("kind") != "search_gap":
     show_spiking(why)
 
 st.markdown("**E-mails**")
