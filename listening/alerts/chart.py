@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 
 from listening.alerts.rules import Context, Measure, judge, rule_kind  # noqa: E402
 from listening.config import AlertRule  # noqa: E402
+from listening.notify.channels import text  # noqa: E402
 
 
 def measure_key(ctx: Context, rule: AlertRule, brand: str, issue: str | None,
@@ -55,8 +56,10 @@ def _panel(ax, ctx: Context, rule: AlertRule, brand: str, issue: str | None, end
                 marker="v", color="#e6550d", ms=7)
     fires = judge(rule, m)[0]
     name = " ".join(f"{brand} · {issue or 'all mentions'}".split())  # no control characters in a title
+    why = next((a["explanation"] for a in alerts if a.get("explanation")), None)
+    reason = "" if why is None else "\n" + " ".join(f"why: {text.reason(why)}".split())[:140]
     ax.set_title(f"{rule.name}: {name}, {rule.window_hours} h window"
-                 f" ({len(alerts)} alert{'s' * (len(alerts) != 1)}, {int(fires.sum())} firing buckets)",
+                 f" ({len(alerts)} alert{'s' * (len(alerts) != 1)}, {int(fires.sum())} firing buckets){reason}",
                  fontsize=8)
     ax.tick_params(labelsize=7)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))
@@ -66,6 +69,7 @@ def timeline(ctx: Context, rules: dict[str, AlertRule], ends: np.ndarray, alerts
              guarded: dict[tuple, list[datetime]], path, *, max_panels: int = 8) -> None:
     """One panel per alerted key (most severe first) and up to two held-back keys, to ``path``."""
     held = sorted(guarded, key=lambda k: -len(guarded[k]))[:2]
+    alerts = [a for a in alerts if hasattr(rule_kind(rules[a["rule"]]), "measure")]  # hourly kinds only
     keys: list[tuple] = []
     for a in sorted(alerts, key=lambda a: (-{"high": 2, "medium": 1}.get(a["severity"], 0), -a["score"])):
         k = (a["rule"], a["brand"], a["issue"])
@@ -74,7 +78,7 @@ def timeline(ctx: Context, rules: dict[str, AlertRule], ends: np.ndarray, alerts
     keys = keys[:max_panels - len(held)] + held
     if not keys and ctx.frame.brands():
         keys = [(next(iter(rules)), ctx.frame.brands()[0], None)]
-    fig, axes = plt.subplots(max(len(keys), 1), 1, figsize=(10, 2.1 * max(len(keys), 1)),
+    fig, axes = plt.subplots(max(len(keys), 1), 1, figsize=(10, 2.4 * max(len(keys), 1)),
                              sharex=True, squeeze=False)
     for ax, (rule, brand, issue) in zip(axes[:, 0], keys):
         mine = [a for a in alerts if (a["rule"], a["brand"], a["issue"]) == (rule, brand, issue)]

@@ -94,7 +94,7 @@ def show_gap(alert: dict, why: dict | None) -> None:
                "blue: its usual range (the rule fires outside it).")
 
 
-def show_spiking(why: dict) -> None:
+def show_spiking(why: dict, prefix: str = "alerts") -> None:
     """Rising terms, where they come from, tone and examples; mention text only in tables (as text)."""
     st.markdown("**Why it is spiking**")
     tone = why["tone"]
@@ -104,19 +104,19 @@ def show_spiking(why: dict) -> None:
                   f" Negative share {tone['negative_now']:.0%} now, {tone['negative_baseline']:.0%} in the baseline."))
     terms, where = st.columns([1, 1])
     terms.dataframe(pd.DataFrame(why["terms"], columns=["term", "count", "expected"]).rename(
-        columns={"term": "rising term", "count": "now"}), hide_index=True, width="stretch", key="alerts_terms")
+        columns={"term": "rising term", "count": "now"}), hide_index=True, width="stretch", key=f"{prefix}_terms")
     where.dataframe(pd.DataFrame(
         [{"from": kind, "name": r["name"], "mentions": r["count"], "share": r["share"],
           "baseline share": r["baseline_share"], "many posts": r.get("many", False)}
          for kind in ("sources", "authors", "languages") for r in why[kind]]),
-        hide_index=True, width="stretch", key="alerts_where",
+        hide_index=True, width="stretch", key=f"{prefix}_where",
         column_config={"share": st.column_config.NumberColumn(format="percent"),
                        "baseline share": st.column_config.NumberColumn(format="percent")})
     if why["examples"]:
         st.dataframe(pd.DataFrame([{"when": m["when"][:16].replace("T", " "), "copies": m["copies"],
                                     "author": m["author"], "text": m["text"], "shows": ", ".join(m["terms"]),
                                     "link": m["link"]} for m in why["examples"]]),
-                     hide_index=True, width="stretch", key="alerts_examples", column_config={
+                     hide_index=True, width="stretch", key=f"{prefix}_examples", column_config={
                          "text": st.column_config.TextColumn(width="large"),
                          "link": st.column_config.LinkColumn(display_text="open")})
 
@@ -196,6 +196,49 @@ def show_hourly(key: str, chosen: str, alert: dict) -> None:
                    "expected. Blue band: the baseline's spread up to where the rule fires.")
 
 
+@st.cache_data(ttl=300, show_spinner="Replaying the rules...")
+def replayed(key: str, start: datetime, end: datetime) -> tuple[list[dict], str]:
+    """``alerts --backtest``: what the rules would have opened in the period, each with why, and
+    the weekly budget (alerts per department, e-mails per recipient, raw and grouped)."""
+    from listening.alerts import backtest, budget
+
+    found = backtest(d.store(key), d.config(), start, end)
+    return found, budget(found, d.config())
+
+
+def show_backtest(key: str, window) -> None:
+    """Each rule's firings over a period, with why each fired, as ``alerts --backtest`` prints them."""
+    from listening.notify.channels.text import reason
+
+    with st.expander("Backtest: what the rules would have sent, and why"):
+        end = window.until
+        start = window.since or end - timedelta(days=7)
+        st.caption(f"Replays {start:%d %b %Y %H:%M} to {end:%d %b %Y %H:%M} UTC (the time range in the sidebar) "
+                   "through the same rules, in memory: nothing is stored or sent.")
+        if not st.toggle("Run the backtest", key="alerts_backtest"):
+            return
+        found, weekly = replayed(key, start, end)
+        st.code(weekly or "No alerts in this period.", language=None)
+        for rule in dict.fromkeys(a["rule"] for a in found):
+            mine = [a for a in found if a["rule"] == rule]
+            st.markdown(f"**{d.plain(rule)}**: {len(mine)} alert{'s' * (len(mine) != 1)}")
+            st.dataframe(pd.DataFrame([{
+                "opened": a["opened_at"][:16].replace("T", " "), "brand": a["brand"],
+                "issue": a["issue"] or "all mentions", "severity": a["severity"], "department": a["department"],
+                "incident": a["incident"], "why": reason(a["explanation"])} for a in mine]),
+                hide_index=True, width="stretch", key=f"alerts_backtest_{rule}",
+                column_config={"why": st.column_config.TextColumn(width="large")})
+        if found:
+            pick = st.selectbox("Explain one", range(len(found)), key="alerts_backtest_pick", format_func=lambda i: (
+                f"{found[i]['rule']} · {found[i]['brand']} · {found[i]['issue'] or 'all mentions'} · "
+                f"{found[i]['opened_at'][:16].replace('T', ' ')}"))
+            picked = found[pick]
+            if picked.get("kind") == "search_gap":
+                show_gap(picked, picked["explanation"])
+            elif picked["explanation"]:
+                show_spiking(picked["explanation"], prefix="alerts_backtest")
+
+
 def act(action: str, alert_id: str) -> None:
     """Acknowledge or resolve through the alert engine's lifecycle, recording who.
 
@@ -243,6 +286,7 @@ a.metric("Open", len(by_status["open"]), help="Nobody has acknowledged these yet
 b.metric("Acknowledged", len(by_status["acknowledged"]))
 c.metric("Resolved in the window", len(by_status["resolved"]))
 
+show_backtest(key, window)
 by_id = {x["_id"]: x for x in rows}
 follow_link(by_id)
 rows = list(by_id.values())

@@ -54,6 +54,18 @@ def where(why: dict) -> str:
     return f"sources {sources}; authors {authors}{neg}"
 
 
+def reason(why: dict | None) -> str:
+    """An explanation in one line: the backtest's table and timeline, the Alerts page's backtest."""
+    if not why:
+        return "not explained"
+    if why.get("search_gap"):
+        return gap(why["search_gap"])
+    tone = why["tone"]
+    neg = ("" if tone["negative_now"] is None or tone["negative_baseline"] is None else
+           f"; negative {tone['negative_now']:.0%} (was {tone['negative_baseline']:.0%})")
+    return f"rising {terms(why, 3) or 'nothing above its baseline'}{neg}"
+
+
 def example(m: dict) -> str:
     copies = f" (x{m['copies']})" if m["copies"] > 1 else ""
     return f"{m['author'] or m['source']}{copies}: {m['text'][:300]}"
