@@ -123,3 +123,28 @@ def test_backtest_fires_only_in_the_campaign_week(running, config):
     assert "Hoka" in {a["brand"] for a in gaps}
     assert {a["opened_at"] for a in gaps} == {weeks[-1] + timedelta(days=7)}
     assert {a["department"] for a in gaps} == {"Marketing"}
+
+
+def test_the_alerts_page_draws_the_weekly_gap(running, config, store_env, monkeypatch, tmp_path):
+    """The Hoka alert check stored above, on the Alerts page: the weekly shares and why."""
+    import json
+
+    import yaml
+    from streamlit.testing.v1 import AppTest
+
+    from listening.app.serve import ENTRY
+
+    store, _ = running
+    hoka = next(a for a in store.alerts.open_alerts() if a["kind"] == "search_gap" and a["brand"] == "Hoka")
+    path = tmp_path / "listening.yaml"
+    path.write_text(yaml.safe_dump(json.loads(config.model_dump_json(exclude_none=True))), encoding="utf-8")
+    monkeypatch.setenv("LISTENING_DB", store.db.name)
+    monkeypatch.setenv("LISTENING_CONFIG", str(path))
+    at = AppTest.from_file(str(ENTRY), default_timeout=120)
+    at.query_params["alert"] = hoka["_id"]
+    at.run()
+    at.switch_page("views/alerts.py").run()
+    assert not at.exception, at.exception
+    assert at.session_state["alerts_pick"] == hoka["_id"]
+    assert any(m.value == "**Why it moved**" for m in at.markdown)
+    assert any("talked about more than searched for" in c.value for c in at.caption)

@@ -200,7 +200,7 @@ def show_hourly(key: str, chosen: str, alert: dict) -> None:
 def replayed(key: str, start: datetime, end: datetime) -> tuple[list[dict], str]:
     """``alerts --backtest``: what the rules would have opened in the period, each with why, and
     the weekly budget (alerts per department, e-mails per recipient, raw and grouped)."""
-    from listening.alerts import backtest, budget
+    from listening.alerts.backtest import backtest, budget
 
     found = backtest(d.store(key), d.config(), start, end)
     return found, budget(found, d.config())
@@ -224,8 +224,8 @@ def show_backtest(key: str, window) -> None:
             st.markdown(f"**{d.plain(rule)}**: {len(mine)} alert{'s' * (len(mine) != 1)}")
             st.dataframe(pd.DataFrame([{
                 "opened": a["opened_at"][:16].replace("T", " "), "brand": a["brand"],
-                "issue": a["issue"] or "all mentions", "severity": a["severity"], "department": a["department"],
-                "incident": a["incident"], "why": reason(a["explanation"])} for a in mine]),
+                "issue": a["issue"] or "all mentions", "severity": a["severity"], "why": reason(a["explanation"]),
+                "department": a["department"], "incident": a["incident"]} for a in mine]),
                 hide_index=True, width="stretch", key=f"alerts_backtest_{rule}",
                 column_config={"why": st.column_config.TextColumn(width="large")})
         if found:
