@@ -86,7 +86,7 @@ def timeline(ctx: Context, rules: dict[str, AlertRule], ends: np.ndarray, alerts
     if axes[0, 0].get_legend_handles_labels()[0]:
         axes[0, 0].legend(fontsize=7, loc="upper left")
     fig.suptitle("Alert backtest: grey = coverage guard held a firing bucket back", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))  # room for the title above two-line panels
     fig.savefig(path, dpi=90)
     plt.close(fig)
 

@@ -96,7 +96,7 @@ def describe(alert: dict) -> tuple[str, str]:
 
 def points(share: float | None) -> str:
     """A share or a gap in percentage points, signed: '+4.2'."""
-    return "n/a" if share is None else f"{100 * share:+.1f}"
+    return "n/a" if share is None else f"{round(100 * share, 1) + 0.0:+.1f}"  # + 0.0: never "-0.0"
 
 
 def describe_gap(alert: dict) -> tuple[str, str]:
@@ -296,7 +296,8 @@ def render_digest(store, config: Config, department, now: datetime, key: str) ->
                     "observed": a["observed"], "expected": a["expected"], "status": a["status"],
                     "opened": stamp(a["opened_at"]), "url": alert_url(config, a)}
                    for a in store.alerts.open_alerts()
-                   if a.get("department") == department.name or (a.get("issue") is None and is_care)]
+                   if a.get("department") == department.name
+                   or (a.get("issue") is None and is_care and a.get("department") in (None, routing.SOCIAL_CARE))]
     local = now.astimezone(ZoneInfo(department.timezone))
     shares = _shares(store, config, now)
     context = dict(department=department.name, day=f"{local:%a %d %b %Y}", tz=department.timezone,

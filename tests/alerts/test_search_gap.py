@@ -148,3 +148,25 @@ def test_the_alerts_page_draws_the_weekly_gap(running, config, store_env, monkey
     assert at.session_state["alerts_pick"] == hoka["_id"]
     assert any(m.value == "**Why it moved**" for m in at.markdown)
     assert any("talked about more than searched for" in c.value for c in at.caption)
+
+
+def test_a_gap_the_search_band_can_explain_never_fires(config):
+    """Synthetic weeks (a property the real files cannot show on demand): a gap far from usual
+    whose share-of-search band reaches the usual gap is rounding, not a signal."""
+    from listening.alerts.search_gap import judge
+
+    rule = next(r for r in config.alerts.rules if r.kind == "search_gap")
+    history = [{"gap": 0.0} for _ in range(26)]
+    week = {"gap": 0.10, "share_of_voice": 0.30, "share_of_search": 0.20, "category_mentions": 10_000,
+            "share_of_search_lo": 0.15, "share_of_search_hi": 0.30}
+    assert judge(rule, week, history)["score"] == 0.0
+    found = judge(rule, {**week, "share_of_search_hi": 0.22}, history)
+    assert found["score"] > rule.threshold and found["low"] < 0 < found["high"] < found["gap"]
+    assert judge(rule, week, history[:12]) is None  # under half of baseline_weeks: no usual range yet
+
+
+def test_the_peak_of_a_gap_alert_is_the_week_furthest_from_usual_either_way():
+    from listening.alerts.lifecycle import excess
+
+    assert excess("search_gap", -0.08, 0.0) > excess("search_gap", -0.05, 0.0)
+    assert excess("issue_negative", 8, 10) < excess("issue_negative", 12, 10)
