@@ -8,6 +8,9 @@ then applies the rule's thresholds the same way for every kind. Add a kind with:
     class MyKind:
         brand_level = False
         def measure(self, ctx, rule, brand, ends): yield Measure(...)
+
+A kind that is not hourly counts has ``findings(store, config, rule, times)`` instead of
+``measure`` and judges itself (``search_gap``: weekly share of search beside share of voice).
 """
 
 from __future__ import annotations
