@@ -29,6 +29,7 @@ import pymongo
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 
+from listening.store.edge import guarded_class
 from listening.store.embedded import process_alive
 
 FAILED = ("failed", "timeout", "abandoned")
@@ -113,6 +114,7 @@ def _catch_stop_signals() -> None:
         signal.signal(signal.SIGINT, on_int)
 
 
+@guarded_class
 class RunRepo:
     """``runs``."""
 
