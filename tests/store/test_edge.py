@@ -1,8 +1,10 @@
 """No pymongo error leaves the store: every command meets a database outage with one line.
 
-Three outages, each against a real server: nothing listening at MONGO_URI, the right server
-with the wrong password, and a store whose server was killed (SIGKILL) after the command
-connected. Each command ends with exit code 3 and one ``store error:`` line, no traceback.
+Three outages, each real: nothing listening at MONGO_URI, the embedded server with the wrong
+password, and a store whose server was killed (SIGKILL) after the command connected. Each
+command ends with exit code 3 and one ``store error:`` line, no traceback. The commands run
+in this process through ``cli.main`` (a subprocess each would take minutes); one runs as a
+user runs it.
 """
 
 from __future__ import annotations
@@ -20,14 +22,13 @@ from pymongo import MongoClient
 
 from harness.ports import free_port
 from listening import cli
-from listening.errors import StoreError, StoreUnavailable
+from listening.errors import StoreUnavailable
 from listening.store import Store, embedded
+from tests.conftest import TWEETS_CSV
 
-ROOT = Path(__file__).resolve().parents[2]
-TWEETS = ROOT.parent / "shared" / "fixtures" / "twitter_us_airline_sentiment" / "Tweets.csv"
 # Every command that opens the store (demo and serve start the same way, then serve).
 COMMANDS = [["status"], ["report", "--json"], ["alerts", "--apply"], ["alerts", "--open"], ["send"],
-            ["rebuild-stats"], ["rematch"], ["query", "test", "Dell"], ["import", str(TWEETS)],
+            ["rebuild-stats"], ["rematch"], ["query", "test", "Dell"], ["import", str(TWEETS_CSV)],
             ["crawl"], ["trends"], ["retrain"], ["schedule", "--heartbeat", "{tmp}/hb"], ["demo", "--no-serve"]]
 
 
@@ -40,43 +41,58 @@ def one_store_error_line(stderr: str) -> str:
     return lines[-1]
 
 
-def run_all(env: dict, tmp_path: Path) -> dict[str, tuple[int, str]]:
-    """Every command as a user runs it, a few at a time (each waits for the store half a second)."""
-    results, pending = {}, []
-    for command in COMMANDS:
-        args = [a.replace("{tmp}", str(tmp_path)) for a in command]
-        pending.append((" ".join(command), subprocess.Popen(
-            [sys.executable, "-m", "listening", *args], cwd=tmp_path, env={**os.environ, **env},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
-        if len(pending) == 4 or command is COMMANDS[-1]:
-            for name, proc in pending:
-                _, err = proc.communicate(timeout=120)
-                results[name] = (proc.returncode, err)
-            pending = []
-    return results
-
-
-def test_every_command_meets_an_unreachable_store_with_one_line(tmp_path):
-    uri = f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=500"  # nothing listens there
-    for name, (code, err) in run_all({"MONGO_URI": uri}, tmp_path).items():
-        assert code == 3, (name, err)
-        assert "the database is unreachable" in one_store_error_line(err), (name, err)
-
-
-def test_every_command_meets_wrong_credentials_with_one_line(tmp_path, monkeypatch):
-    data = tmp_path / "data"
-    monkeypatch.setenv("LISTENING_DATA", str(data))
-    monkeypatch.delenv("MONGO_URI", raising=False)
-    Store.connect().close()  # the embedded server, with its credential
-    try:
-        plain = json.loads((data / "secantus.json").read_text())["uri"]
-        wrong = embedded.with_credential(plain, "not-the-password") + "&serverSelectionTimeoutMS=500"
-        for name, (code, err) in run_all({"MONGO_URI": wrong}, tmp_path).items():
-            assert code == 3, (name, err)
-            line = one_store_error_line(err)
-            assert "refused our credentials" in line and "not-the-password" not in line, (name, line)
-    finally:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The embedded store of a data folder of its own (with its credential), for this module."""
+    data = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LISTENING_DATA", str(data))
+        patch.delenv("MONGO_URI", raising=False)
+        Store.connect().close()
+        yield json.loads((data / "secantus.json").read_text())["uri"]
         embedded.stop(data)
+
+
+def unreachable(_: str) -> str:
+    return f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=500"  # nothing listens there
+
+
+def wrong_password(plain: str) -> str:
+    return embedded.with_credential(plain, "not-the-password") + "&serverSelectionTimeoutMS=500"
+
+
+OUTAGES = {"unreachable": (unreachable, "the database is unreachable"),
+           "wrong password": (wrong_password, "the database refused our credentials")}
+
+
+def run_cli(command: list[str], tmp_path: Path, monkeypatch, capsys) -> str:
+    """``cli.main`` in this process (as ``listening`` runs it); the one line it printed."""
+    monkeypatch.setattr(sys, "argv", ["listening", *[a.replace("{tmp}", str(tmp_path)) for a in command]])
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as ended:
+        cli.main()
+    err = capsys.readouterr().err
+    assert ended.value.code == 3, err
+    return one_store_error_line(err)
+
+
+@pytest.mark.parametrize("outage", OUTAGES)
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_meets_a_store_it_cannot_use_with_one_line(server, outage, command, tmp_path,
+                                                                  monkeypatch, capsys):
+    uri_of, said = OUTAGES[outage]
+    monkeypatch.setenv("MONGO_URI", uri_of(server))
+    line = run_cli(command, tmp_path, monkeypatch, capsys)
+    assert said in line and "not-the-password" not in line
+
+
+def test_the_command_line_itself_exits_3_with_one_line(server, tmp_path):
+    """The real entry point, as a user runs it (the in-process tests call the same ``main``)."""
+    env = {**os.environ, "MONGO_URI": wrong_password(server)}
+    done = subprocess.run([sys.executable, "-m", "listening", "alerts", "--apply"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3
+    assert "refused our credentials" in one_store_error_line(done.stderr)
 
 
 @pytest.fixture
@@ -91,16 +107,11 @@ def killed_store(tmp_path):
     store.close()
 
 
-@pytest.mark.parametrize("command", [c for c in COMMANDS if c[0] not in ("demo",)], ids=" ".join)
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c[0] != "demo"], ids=" ".join)
 def test_a_store_lost_after_connecting_is_one_line_too(killed_store, command, tmp_path, monkeypatch, capsys):
-    """In process, so the store the command uses is the one whose server we killed."""
+    """The store the command uses is the one whose server we killed after it connected."""
     monkeypatch.setattr(cli.State, "store", property(lambda self: killed_store))
-    monkeypatch.setattr(sys, "argv", ["listening", *[a.replace("{tmp}", str(tmp_path)) for a in command]])
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit) as ended:
-        cli.main()
-    assert ended.value.code == 3
-    assert "the database is unreachable" in one_store_error_line(capsys.readouterr().err)
+    assert "the database is unreachable" in run_cli(command, tmp_path, monkeypatch, capsys)
 
 
 def test_the_edge_keeps_the_drivers_error_as_the_cause(killed_store):
