@@ -28,9 +28,10 @@ class Inbox:
 
 
 @contextmanager
-def smtp_server(port: int | None = None) -> Iterator[tuple[Inbox, int]]:
-    """Run a server on ``port`` (a free one by default) for the block."""
-    inbox, port = Inbox(), port or free_port()
+def smtp_server(port: int | None = None, handler: Inbox | None = None) -> Iterator[tuple[Inbox, int]]:
+    """Run a server on ``port`` (a free one by default) for the block; ``handler``: an Inbox
+    that also acts on what arrives."""
+    inbox, port = handler or Inbox(), port or free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
