@@ -9,7 +9,7 @@ pymongo, only plain dicts, dataclasses and our own errors.
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable
+from typing import Any, Callable
 
 from pymongo import MongoClient, WriteConcern
 from pymongo.database import Database
@@ -82,7 +82,7 @@ class Store:
         listeners = [Healer(heal)] if heal else []
         where = f"{'the embedded store' if heal else 'MONGO_URI'} ({_redacted(uri)})"
         # A URI's own serverSelectionTimeoutMS wins (a keyword would override it).
-        wait = {} if "serverselectiontimeoutms=" in uri.lower() else {"serverSelectionTimeoutMS": 30_000}
+        wait: dict[str, Any] = {} if "serverselectiontimeoutms=" in uri.lower() else {"serverSelectionTimeoutMS": 30_000}
         try:
             client: MongoClient = MongoClient(uri, tz_aware=True, event_listeners=listeners, **wait)
         except PyMongoError as exc:  # a URI that does not parse
