@@ -1,7 +1,7 @@
 """The store's edge: no driver error leaves the store package.
 
 Every public method of a repository (``@guarded_class``) and every public function callers use
-(``@guarded``) runs inside ``edge()``. A pymongo error that reaches the outermost store call
+(``@guarded``) runs at the edge. A pymongo error that reaches the outermost store call
 becomes ours, its cause kept: ``StoreUnavailable`` when the database cannot be reached (the
 server stopped, a wrong host or port), ``StoreError`` when it refused (wrong credentials, a bad
 write). ``cli.main`` prints either as one line, a job records it as its run's error. Calls nested
@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
@@ -37,13 +36,13 @@ def translated(exc: PyMongoError) -> StoreError:
     return StoreError(f"the database refused the operation: {reason}")
 
 
-@contextmanager
-def edge() -> Iterator[None]:
-    """Translate a driver error leaving the outermost store call of this thread."""
+def _outermost(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``; a driver error leaving the outermost store call of this thread
+    becomes ours."""
     depth = getattr(_local, "depth", 0)
     _local.depth = depth + 1
     try:
-        yield
+        return fn(*args, **kwargs)
     except PyMongoError as exc:
         if depth:
             raise
@@ -53,19 +52,22 @@ def edge() -> Iterator[None]:
 
 
 def guarded(fn: F) -> F:
-    """``fn`` inside ``edge()``; a generator's every step too (callers consume it outside)."""
+    """``fn`` at the store's edge. A generator's steps are translated too (callers consume it
+    outside the store), without the depth count: a plain try costs its items nothing."""
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def steps(*args: Any, **kwargs: Any) -> Iterator[Any]:
-            with edge():
-                inner = fn(*args, **kwargs)
+            inner = fn(*args, **kwargs)
             try:
                 while True:
-                    with edge():
-                        try:
-                            item = next(inner)
-                        except StopIteration:
-                            return
+                    try:
+                        item = next(inner)
+                    except StopIteration:
+                        return
+                    except PyMongoError as exc:
+                        if getattr(_local, "depth", 0):
+                            raise
+                        raise translated(exc) from exc
                     yield item
             finally:
                 inner.close()
@@ -73,8 +75,7 @@ def guarded(fn: F) -> F:
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
-        with edge():
-            return fn(*args, **kwargs)
+        return _outermost(fn, *args, **kwargs)
     return call  # type: ignore[return-value]
 
 
