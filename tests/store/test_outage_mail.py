@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pymongo import MongoClient
 
 from listening.alerts import check
 from listening.notify.mail import send_digests
@@ -31,16 +32,15 @@ DIGEST_TIME = SPIKE + timedelta(days=1)  # every department's digest_at has pass
 
 
 @pytest.fixture
-def embedded_store(tmp_path, monkeypatch):
-    """The embedded store of a data folder of our own: killed, its clients' healers restart it."""
-    data = tmp_path / "data"
-    monkeypatch.setenv("LISTENING_DATA", str(data))
+def data(tmp_path, monkeypatch):
+    """The embedded store of a data folder of our own; the test closes its own client before
+    the kill, so only the command's client can notice and restart the server."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("LISTENING_DATA", str(folder))
     monkeypatch.delenv("MONGO_URI", raising=False)
     monkeypatch.setenv("LISTENING_DB", "mail")
-    store = Store.connect()
-    yield store, data
-    store.close()
-    embedded.stop(data)
+    yield folder
+    embedded.stop(folder)
 
 
 def kill_server(data: Path) -> int:
@@ -55,10 +55,13 @@ def listening(*args: str, env: dict | None = None) -> subprocess.Popen:
 
 
 def ended_cleanly(proc: subprocess.Popen) -> tuple[int, str]:
-    """Exit 0 (it rode the outage out) or one ``store error`` line; never a traceback."""
+    """Exit 0 (it rode the outage out: its own client restarted the server) or one ``store
+    error`` line; never a traceback."""
     _, err = proc.communicate(timeout=300)
     assert "Traceback" not in err, err
-    if proc.returncode != 0:
+    if proc.returncode == 0:
+        assert "the embedded store stopped answering; restarting it" in err, err
+    else:
         assert proc.returncode == 3 and err.strip().splitlines()[-1].startswith("store error:"), err
     return proc.returncode, err
 
@@ -81,8 +84,8 @@ def received(inbox: Inbox) -> Counter:
     return Counter(words(m["Subject"]) for _, m in inbox.messages)
 
 
-def test_alerts_apply_survives_the_store_killed_after_the_first_alert(embedded_store, demo_config):
-    store, data = embedded_store
+def test_alerts_apply_survives_the_store_killed_after_the_first_alert(data, demo_config):
+    store = Store.connect()
     config = spike_config(demo_config, free_port())
     load_spike(store, config)
     control = Store(store.client, "control")  # the same spike, undisturbed
@@ -90,20 +93,27 @@ def test_alerts_apply_survives_the_store_killed_after_the_first_alert(embedded_s
     want = {a["id"] for a in check(control, config, SPIKE)}
     want_mail = mail_of(control)
     assert want and want_mail
+    store.close()
 
+    watcher: MongoClient = MongoClient(embedded.embedded_uri(data))  # no healer of ours
     applying = listening("alerts", "--at", SPIKE.isoformat(), "--apply")
-    wait_for(lambda: store.alerts.count() >= 1, 120, "the first alert stored", step=0.01)
+    wait_for(lambda: watcher["mail"]["alerts"].count_documents({}) >= 1, 120, "the first alert stored", step=0.01)
     kill_server(data)
+    watcher.close()
     code, err = ended_cleanly(applying)
     if code:  # it failed cleanly: the next evaluation catches up
         ended_cleanly(listening("alerts", "--at", SPIKE.isoformat(), "--apply"))
+    store = Store.connect()
     assert {a["_id"] for a in store.alerts.collection.find({}, {"_id": 1})} == want
     assert mail_of(store) == want_mail  # each alert's mail queued, none for the wrong alert
+    store.close()
     with smtp_server() as (inbox, port):
-        ended_cleanly(listening("send", env={"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
-                                             "SMTP_STARTTLS": "false"}))
+        proc = listening("send", env={"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_STARTTLS": "false"})
+        assert proc.wait(timeout=300) == 0, proc.stderr.read()
     assert received(inbox) == Counter(want_mail.values())
+    store = Store.connect()
     no_run_running(store)
+    store.close()
 
 
 class KillAtFirstDigest(Inbox):
@@ -122,22 +132,25 @@ class KillAtFirstDigest(Inbox):
         return answer
 
 
-def test_send_survives_the_store_killed_as_the_digest_arrives(embedded_store, demo_config):
-    store, data = embedded_store
+def test_send_survives_the_store_killed_as_the_digest_arrives(data, demo_config):
+    store = Store.connect()
     config = spike_config(demo_config, free_port())
     load_spike(store, config)
     check(store, config, SPIKE)
     assert send_digests(store, config, DIGEST_TIME)["queued"] == len(config.departments)
     queued = mail_of(store)
     assert sum("digest" in s.lower() for s in queued.values()) == len(config.departments) and len(queued) > 2
+    store.close()
 
     inbox = KillAtFirstDigest(data)
     with smtp_server(handler=inbox) as (_, port):
         env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_STARTTLS": "false"}
         code, err = ended_cleanly(listening("send", env=env))
         assert inbox.killed_at is not None, "no digest was sent"
+        store = Store.connect()
         if code or store.outbox.counts() != {"sent": len(queued)}:
             ended_cleanly(listening("send", env=env))  # what the scheduler's next flush does
     assert received(inbox) == Counter(queued.values()), err
     assert store.outbox.counts() == {"sent": len(queued)}
     no_run_running(store)
+    store.close()
