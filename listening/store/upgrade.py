@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from listening.store.edge import guarded, guarded_class
 from listening.store.rollup_log import HOST
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ POLL = 1.0
 log = logging.getLogger(__name__)
 
 
+@guarded_class
 class StoreFormat:
     """``store_meta``'s format marker."""
 
@@ -62,6 +64,7 @@ def joined_ids(collection: Collection) -> bool:
     return collection.find_one({"_id": {"$regex": r"\|"}}, {"_id": 1}) is not None
 
 
+@guarded
 def upgrade(store: Store) -> dict[str, int] | None:
     """Bring ``store`` to ``FORMAT``, or wait while another process does; what this one
     did, or None when there was nothing to do."""

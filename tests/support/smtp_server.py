@@ -33,9 +33,11 @@ class Inbox:
 
 
 @contextmanager
-def smtp_server(port: int | None = None, *, fail_first: int = 0) -> Iterator[tuple[Inbox, int]]:
-    """Run a server on ``port`` (a free one by default) for the block."""
-    inbox, port = Inbox(fail_first), port or free_port()
+def smtp_server(port: int | None = None, *, fail_first: int = 0,
+                handler: Inbox | None = None) -> Iterator[tuple[Inbox, int]]:
+    """Run a server on ``port`` (a free one by default) for the block; ``handler``: an Inbox
+    that also acts on what arrives."""
+    inbox, port = handler or Inbox(fail_first), port or free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
