@@ -10,11 +10,11 @@ from typing import Iterator
 
 from pymongo.database import Database
 
-LABEL_FIELDS = {"_id": 1, "text": 1, "labels": 1}
+LABEL_FIELDS = {"_id": 1, "text": 1, "labels": 1, "matched_terms": 1}
 
 
 def iter_labelled(db: Database, *, batch_size: int = 2000) -> Iterator[dict]:
-    """Every mention with a sentiment or issue label: ``{_id, text, labels}``."""
+    """Every mention with a sentiment or issue label: ``{_id, text, labels, matched_terms}``."""
     query = {"$or": [{"labels.sentiment": {"$exists": True}},
                      {"labels.issue": {"$exists": True}}]}
     yield from db["mentions"].find(query, LABEL_FIELDS, batch_size=batch_size)
