@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from listening.config import ConfigError, Issue, parse_config
 from listening.tagging.accuracy import ISSUE_REASON, NONE, load_labels, main_reason, scores
 from listening.tagging.issues import builtin_names, builtin_rules, classify, classify_many, department_for
-from tests.conftest import TWEETS_CSV
+from listening.tagging import Tagger, issues
+from tests.conftest import FIXTURES, TWEETS_CSV
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -91,3 +94,18 @@ def test_bad_config_pattern_fails_clearly_on_load(demo_config):
     raw["issues"] = [{"name": "Broken", "department": "Operations", "patterns": ["(unclosed"]}]
     with pytest.raises(ConfigError, match=r"issues\.0\.patterns: .*bad pattern '\(unclosed'"):
         parse_config(raw)
+
+
+def test_english_rules_never_tag_text_in_another_language():
+    """The real Reddit search (api_responses_real) holds a Japanese post; the English phrases
+    would read "Website and app", "Customer service" into its English link titles."""
+    body = json.loads((FIXTURES / "api_responses_real" / "reddit_json" / "praw_search_body.json")
+                      .read_text(encoding="utf-8"))
+    posts = [f'{c["data"]["title"]}\n{c["data"]["selftext"]}' for c in body["data"]["children"]]
+    japanese = [p for p in posts if "調査" in p]
+    assert len(japanese) == 1 and issues.classify(japanese[0])  # the rules alone would fire
+    tags = Tagger().tag_many(posts)
+    by_lang = {t.lang: t for t in tags}
+    assert by_lang["ja"].issues == [] and by_lang["ja"].sentiment.label == "unscored"
+    assert sum(t.lang == "en" for t in tags) == 5
+    assert issues.has_rules("en") and issues.has_rules(None) and not issues.has_rules("nl")
