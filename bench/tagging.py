@@ -1,12 +1,14 @@
 """Throughput of the full tagger beside bare VADER, on the shared airline tweets.
 
-    .venv/bin/python bench/tagging.py [--repeat 3] [--batch 1000] [--learned]
+    .venv/bin/python bench/tagging.py [--repeat 3] [--batch 1000] [--learned] [--real]
 
 Prints mentions/s for bare VADER (default thresholds, no normalisation) and for
 ``Tagger.tag_many`` (normalise, language, tuned sentiment, issues, intent) in batches
 like the pipeline's, then the time for one 100 KB text; with ``--learned`` also for a
 tagger with a model trained on the file's training split. All run in this one process
-on the same texts.
+on the same texts. ``--real`` prints what the tagger makes of the other real text instead:
+the languages of the recorded API responses, and the reply and issue rates of the real long
+text (targets: at most 1 in 8 with ``needs_reply``, 1 in 4 with an issue).
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import argparse
 import csv
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from harness import real_text  # noqa: E402
 from listening.config import PACKAGED_DEMO, load_config  # noqa: E402
 from listening.tagging import Tagger, learning  # noqa: E402
 from listening.tagging.accuracy import DEFAULT_LABELS  # noqa: E402
@@ -37,12 +41,34 @@ def best_rates(runs: list, n: int, repeat: int) -> list[float]:
     return [n / b for b in best]
 
 
+def real() -> None:
+    """Languages of the real API responses; reply and issue rates of the real long text."""
+    tagger = Tagger()
+    for service, texts in real_text.posts().items():
+        tags = tagger.tag_many(texts)
+        langs = Counter(t.lang or "und" for t in tags)
+        unscored = sum(t.sentiment.label == "unscored" for t in tags)
+        print(f"{service:11s} {len(texts):3d} items  languages {dict(langs.most_common())}  unscored {unscored}"
+              f"  with an issue {sum(bool(t.issues) for t in tags)}"
+              f" (not en: {sum(bool(t.issues) for t in tags if t.lang not in ('en', None))})")
+    items = real_text.long_texts()
+    tags = tagger.tag_many([t for t, _ in items], targets=[{b: [b] for b in brands} for _, brands in items])
+    replies = sum("needs_reply" in t.intent for t in tags)
+    issued = sum(bool(t.issues) for t in tags)
+    print(f"real long text naming a brand: {len(items)}  needs_reply {replies} ({replies / len(items):.2f}, "
+          f"target <= 0.125)  with an issue {issued} ({issued / len(items):.2f}, target <= 0.25)  "
+          f"languages {dict(Counter(t.lang or 'und' for t in tags))}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--learned", action="store_true", help="also time a learned model")
+    parser.add_argument("--real", action="store_true", help="tag the other real text instead")
     args = parser.parse_args()
+    if args.real:
+        return real()
     with open(DEFAULT_LABELS, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     texts = [r["text"] for r in rows]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from harness import real_text
 from listening.config import ConfigError, Issue, parse_config
 from listening.tagging.accuracy import ISSUE_REASON, NONE, load_labels, main_reason, scores
 from listening.tagging.issues import builtin_names, builtin_rules, classify, classify_many, department_for
 from listening.tagging import Tagger, issues
-from tests.conftest import FIXTURES, TWEETS_CSV
+from tests.conftest import TWEETS_CSV
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -99,9 +98,7 @@ def test_bad_config_pattern_fails_clearly_on_load(demo_config):
 def test_english_rules_never_tag_text_in_another_language():
     """The real Reddit search (api_responses_real) holds a Japanese post; the English phrases
     would read "Website and app", "Customer service" into its English link titles."""
-    body = json.loads((FIXTURES / "api_responses_real" / "reddit_json" / "praw_search_body.json")
-                      .read_text(encoding="utf-8"))
-    posts = [f'{c["data"]["title"]}\n{c["data"]["selftext"]}' for c in body["data"]["children"]]
+    posts = real_text.posts()["reddit"]
     japanese = [p for p in posts if "調査" in p]
     assert len(japanese) == 1 and issues.classify(japanese[0])  # the rules alone would fire
     tags = Tagger().tag_many(posts)
