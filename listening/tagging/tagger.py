@@ -124,7 +124,8 @@ class Tagger:
         """Per brand of a mention naming several, the sentiment towards it: the learned model
         of it when the model learned from targeted labels (method ``model``), else the lexicon
         on its own passages (the raw text: its @handles are where brands are named); a brand
-        whose terms have no passage keeps the mention's sentiment (absent here)."""
+        whose terms have no passage keeps the mention's sentiment (absent here). A switch
+        ("left X for Y") decides either way: labels of one-brand mentions never teach it."""
         raw = as_text(text)
         aimed = self.model.towards if self.model is not None else None
         first = {brand: next((t for t in brand_terms if towards.names(raw, t)), None)
@@ -132,8 +133,8 @@ class Tagger:
         named = {brand: term for brand, term in first.items() if term}
         if aimed is not None:
             readings = [target_model.read(raw, term, self.scorer) for term in named.values()]
-            return {brand: model_sentiment(probs)
-                    for brand, probs in zip(named, self.model.predict_towards(readings))}
+            return {brand: model_sentiment(switched(probs, towards.switch_role(raw, term)))
+                    for (brand, term), probs in zip(named.items(), self.model.predict_towards(readings))}
         found = {}
         for brand, term in named.items():
             sentiment = self.scorer.towards(raw, term)
@@ -178,6 +179,17 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def switched(probs: dict[str, float], role: int) -> dict[str, float]:
+    """Probabilities with the switch's side on top (``towards.switch_role``: -1 left it, +1
+    went to it): the top label and that side trade places; no switch, no change."""
+    if not role or not probs:
+        return probs
+    wanted, top = ("positive" if role > 0 else "negative"), max(probs, key=probs.get)
+    out = dict(probs)
+    out[wanted], out[top] = probs.get(top, 0.0), probs.get(wanted, 0.0)
+    return out
 
 
 def model_sentiment(probs: dict[str, float]) -> Sentiment:

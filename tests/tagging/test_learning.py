@@ -17,7 +17,7 @@ from listening.ingest.pipeline import Pipeline
 from listening.models import RawMention, Tags
 from listening.store.trained import MAX_BLOB_BYTES, ModelTooLarge
 from listening.tagging import Tagger, learning, target_model
-from listening.tagging.tagger import model_sentiment
+from listening.tagging.tagger import model_sentiment, switched
 from tests.conftest import ROOT, TWEETS_CSV
 
 BAD_INPUTS = ["", "   ", "😡😡", "https://t.co/abc http://x.y", "\udcff\ud800 surrogates",
@@ -97,6 +97,8 @@ def test_retrain_from_labelled_mentions_then_tag(store, demo_config):
                              targets=[{"United": ["@united"], "JetBlue": ["@JetBlue"]}])
     assert set(both.towards) == {"United", "JetBlue"}
     assert {s.method for s in both.towards.values()} == {"model"}
+    # one-brand labels never show a switch: the switch rule decides it for the model too
+    assert {b: s.label for b, s in both.towards.items()} == {"United": "negative", "JetBlue": "positive"}
 
 
 def test_a_stored_model_is_plain_arrays_and_a_pickle_is_never_loaded(store, demo_config, tmp_path):
@@ -154,6 +156,12 @@ def test_tagger_tags_everything(demo_config):
     assert tags.sentiment.label == "negative" and tags.lang == "en"
     assert tags.issues[:1] == ["Cancellation"] and "Customer service" in tags.issues  # the main issue first
     assert {"churn_risk", "question", "needs_reply"} <= set(tags.intent)
+
+
+def test_a_switch_puts_its_side_on_top():
+    probs = {"negative": 0.2, "neutral": 0.1, "positive": 0.7}
+    assert switched(probs, -1) == {"negative": 0.7, "neutral": 0.1, "positive": 0.2}
+    assert switched(probs, 1) == probs == switched(probs, 0)
 
 
 def test_model_sentiment_shape():
