@@ -185,7 +185,7 @@ class LearnedModel:
             if svms["towards"] is not None:  # models trained before targets were learned have none
                 aimed = target_model.TargetModel(
                     {s: _restore(target_model.vectoriser(s), arrays, f"towards.{s}")
-                     for s in target_model.SPACES}, svms["towards"])
+                     for s in target_model.SPACES if f"towards.{s}.terms" in arrays}, svms["towards"])
         return cls(word, char, svms["sentiment"], svms["issue"], aimed,
                    trained_at=datetime.fromisoformat(meta["trained_at"]),
                    n_labels=meta["n_labels"], metrics=meta["metrics"])

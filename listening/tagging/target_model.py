@@ -93,8 +93,10 @@ class TargetModel:
     svm: LinearSVC
 
     @classmethod
-    def fit(cls, readings: Sequence[Reading], labels: Sequence[str]) -> "TargetModel":
-        vectorisers = {space: vectoriser(space) for space in SPACES}
+    def fit(cls, readings: Sequence[Reading], labels: Sequence[str],
+            spaces: Sequence[str] = SPACES) -> "TargetModel":
+        """Fitted on the readings; ``spaces``: a subset of SPACES, to measure what each adds."""
+        vectorisers = {space: vectoriser(space) for space in spaces}
         for space, fresh in vectorisers.items():
             fresh.fit([getattr(r, space) for r in readings])
         model = cls(vectorisers, _classifier())
@@ -103,7 +105,7 @@ class TargetModel:
 
     def features(self, readings: Sequence[Reading]) -> csr_matrix:
         dense = np.array([r.dense for r in readings], dtype=np.float64).reshape(len(readings), -1)
-        return hstack([*(self.vectorisers[s].transform([getattr(r, s) for r in readings]) for s in SPACES),
+        return hstack([*(v.transform([getattr(r, s) for r in readings]) for s, v in self.vectorisers.items()),
                        csr_matrix(LEXICON_SCALE * dense)]).tocsr()
 
     def margins(self, readings: Sequence[Reading]) -> tuple[list[str], np.ndarray]:
