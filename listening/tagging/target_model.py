@@ -36,6 +36,7 @@ MASK = "$t$"
 WINDOW = 5  # words either side read by the lexicon features
 NEAR = 3  # a negation this close to the target flips what is said of it
 LEXICON_SCALE = 3.0  # dense scores among sparse TF-IDF ones need a louder voice
+MIN_DF = 2  # an n-gram seen once teaches nothing and doubled the stored model (8.3 MB on the airline tweets)
 C = 0.1  # chosen by 5-fold CV on Dong's train split among 0.03, 0.1, 0.3
 SPACES = ("whole", "left", "right", "target")
 _TOKEN = re.compile(r"[^\W_]+(?:['-][^\W_]+)*|[!?]", re.UNICODE)
@@ -78,7 +79,7 @@ def vectoriser(space: str) -> TfidfVectorizer:
     if space == "target":
         return TfidfVectorizer(token_pattern=r"\S+", lowercase=False, dtype=np.float32)
     return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+",
-                           lowercase=False, dtype=np.float32)
+                           lowercase=False, min_df=MIN_DF, dtype=np.float32)
 
 
 def _classifier() -> LinearSVC:
