@@ -29,6 +29,15 @@ def method(mention: dict) -> str:
     return METHODS.get(name, name or "–")
 
 
+def towards(mention: dict) -> str:
+    """The sentiment towards each brand of a mention naming several, and what scored it:
+    "towards JetBlue: positive (learned model), United: negative (learned model)"; "" else."""
+    found = mention.get("brand_sentiment") or {}
+    shown = [f"{brand}: {s.get('label')} ({METHODS.get(s.get('method'), s.get('method') or '–')})"
+             for brand, s in sorted(found.items()) if isinstance(s, dict)]
+    return "towards " + ", ".join(shown) if shown else ""
+
+
 def methods(mentions: list[dict]) -> str:
     """Which methods scored these mentions' sentiment, most used first: "lexicon (290), learned model (10)"."""
     counts: dict[str, int] = {}
@@ -50,6 +59,8 @@ def card(mention: dict | None, mention_id: str) -> None:
             st.text(mention.get("text") or "")
             st.text(f"{mention.get('author') or 'unknown author'} · {mention.get('source')} · "
                     f"{sentiment} ({method(mention)}) · issues: {', '.join(mention.get('issues') or ()) or 'none'}")
+            if per_brand := towards(mention):
+                st.text(per_brand)
             if (url := mention.get("url") or "").startswith(("https://", "http://")):
                 st.link_button("Open the original", url)
         if st.button("Close", key="linked_mention_close"):

@@ -12,12 +12,12 @@ from pymongo.database import Database
 
 from listening.store.edge import guarded
 
-LABEL_FIELDS = {"_id": 1, "text": 1, "labels": 1}
+LABEL_FIELDS = {"_id": 1, "text": 1, "labels": 1, "matched_terms": 1}
 
 
 @guarded
 def iter_labelled(db: Database, *, batch_size: int = 2000) -> Iterator[dict]:
-    """Every mention with a sentiment or issue label: ``{_id, text, labels}``."""
+    """Every mention with a sentiment or issue label: ``{_id, text, labels, matched_terms}``."""
     query = {"$or": [{"labels.sentiment": {"$exists": True}},
                      {"labels.issue": {"$exists": True}}]}
     yield from db["mentions"].find(query, LABEL_FIELDS, batch_size=batch_size)

@@ -55,7 +55,7 @@ class ModelRepo:
                                          sort=[("trained_at", DESCENDING)], limit=limit))
 
     def labelled(self) -> Iterator[dict]:
-        """Mentions with labels: ``{_id, text, labels}``."""
+        """Mentions with labels: ``{_id, text, labels, matched_terms}`` (what a label is about)."""
         return iter_labelled(self.db)
 
     def count_labelled(self) -> int:

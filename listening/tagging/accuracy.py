@@ -24,9 +24,9 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from listening.settings import settings
 from listening.tagging import issues as issue_rules
-from listening.tagging import language, learning, towards
+from listening.tagging import language, learning, target_model
 from listening.tagging.issues import label_sets
-from listening.tagging.sentiment import bare_vader, normalise, scorer_for
+from listening.tagging.sentiment import bare_vader, scorer_for
 
 SHARED = settings().shared_dir
 DEFAULT_LABELS = SHARED / "fixtures" / "twitter_us_airline_sentiment" / "Tweets.csv"
@@ -36,7 +36,6 @@ NONE = "(none)"
 BOOTSTRAP_ROUNDS = 1000
 # Our built-in issues -> the airline tweets' negative reasons (data: taxonomy.yaml's label_sets).
 AIRLINE_SET = "airline_tweets"
-LEARNED_WINDOW = 3
 ISSUE_REASON = label_sets()[AIRLINE_SET]
 ID_COLUMNS = ("tweet_id", "id", "_id", "external_id")
 SENTIMENT_COLUMNS = ("airline_sentiment", "sentiment", "label")
@@ -194,28 +193,27 @@ def run(labels_path: str | Path | None = None, out_dir: str | Path | None = None
     return metrics
 
 
-def learned_text(row: dict[str, Any]) -> str:
-    """What the learned model reads of a row: with a target, the words right around it
-    (LEARNED_WINDOW each side) and then the whole text. On Dong et al.'s train split, two
-    folds (train on one half, test on the other): 0.667 / 0.666 macro-F1, against 0.645 /
-    0.648 for the passages alone."""
-    if not row.get("target"):
-        return row["text"]
-    text = normalise(row["text"])
-    return " ... ".join([*towards.passages(text, row["target"], LEARNED_WINDOW), text])
-
-
 def _learned(rows, test, scorer, reasons, train_rows=None) -> dict[str, Any]:
+    """The learned model trained on the training rows, scored on the test rows: a row with a
+    target by the model of the sentiment towards it (``target_model``), others by the
+    whole-text model."""
     if train_rows is None:
         train_rows = [r for r, t in zip(rows, test) if not t]
     test_rows = [r for r, t in zip(rows, test) if t]
-    model = learning.train([learned_text(r) for r in train_rows], [r["sentiment"] for r in train_rows],
-                           [r["issue"] for r in train_rows], scorer=scorer)
-    features = model.features(*learning.inputs([learned_text(r) for r in test_rows], scorer), scorer)
+    model = learning.train([r["text"] for r in train_rows], [r["sentiment"] for r in train_rows],
+                           [r["issue"] for r in train_rows], scorer=scorer,
+                           targets=[r["target"] for r in train_rows])
+    features = model.features(*learning.inputs([r["text"] for r in test_rows], scorer), scorer)
     out: dict[str, Any] = {"sentiment": {}, "issues": {}}
     s_idx = [i for i, r in enumerate(test_rows) if r["sentiment"]]
     if model.sentiment is not None and s_idx:
         probs = model.predict_sentiment(features[s_idx])
+        aimed = [k for k, i in enumerate(s_idx) if test_rows[i]["target"]]
+        if model.towards is not None and aimed:
+            readings = [target_model.read(test_rows[s_idx[k]]["text"], test_rows[s_idx[k]]["target"], scorer)
+                        for k in aimed]
+            for k, p in zip(aimed, model.predict_towards(readings)):
+                probs[k] = p
         out["sentiment"] = scores([test_rows[i]["sentiment"] for i in s_idx],
                                   [max(p, key=p.get) for p in probs], SENTIMENTS)
     i_idx = [i for i, r in enumerate(test_rows) if r["issue"]]

@@ -29,10 +29,18 @@ from listening.tagging.sentiment import normalise
 TAXONOMY_FILE = Path(__file__).with_name("taxonomy.yaml")
 CARE_DEPARTMENTS = ("Customer Care", "Customer Service", "Support")
 MAX_CHARS = 20_000  # issues are raised early; regexes on 100 KB texts would only cost time
+# The taxonomy's phrases are English: they run on English text and on text too short to tell
+# (mostly English here), never on a text detected as another language.
+RULE_LANGS = ("en",)
 
 
 MAX_PHRASE_WORDS = 4
 _TOKEN = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
+
+
+def has_rules(lang: str | None) -> bool:
+    """Whether the issue rules may read text of ``lang`` (None: undetermined)."""
+    return lang is None or lang in RULE_LANGS
 
 
 def tokens(text: str) -> list[str]:

@@ -5,7 +5,9 @@ the dashboard), a small scikit-learn model beats any lexicon: TF-IDF word and
 character n-grams of the prepared text, the lexicon scorer's four VADER scores, a few
 style signals (valence sums, question, exclamations, shouting, thanks) and the issue
 rules' hits, into a linear SVM (class-balanced). One model for sentiment, one for
-the issue of negative mentions. Without labels the tagger stays lexicon-only.
+the issue of negative mentions, and one for the sentiment towards a named target
+(``target_model``) when labels name their target. Without labels the tagger stays
+lexicon-only.
 Probabilities are a softmax of the SVM's margins: good for ranking and thresholds, not
 calibrated.
 
@@ -32,6 +34,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.svm import LinearSVC
 
 from listening.tagging import issues as issue_rules
+from listening.tagging import target_model
 from listening.tagging.sentiment import Scorer, normalise, scorer_for
 
 KIND = "tagger"
@@ -105,6 +108,7 @@ class LearnedModel:
     char: TfidfVectorizer
     sentiment: LinearSVC | None
     issue: LinearSVC | None
+    towards: target_model.TargetModel | None = None
     trained_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     n_labels: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -135,18 +139,28 @@ class LearnedModel:
         best = probs.argmax(axis=1)
         return [(str(self.issue.classes_[i]), float(row[i])) for i, row in zip(best, probs)]
 
+    def predict_towards(self, readings: Sequence[target_model.Reading]) -> list[dict[str, float]]:
+        """Per (text, target) reading, the probability of each sentiment towards the target."""
+        if self.towards is None or not readings:
+            return [{} for _ in readings]
+        classes, margins = self.towards.margins(readings)
+        return [dict(zip(classes, row.tolist())) for row in _softmax(margins)]
+
     def to_bytes(self) -> bytes:
         """The model as plain arrays and JSON in an ``.npz``: nothing a reader would execute."""
         arrays: dict[str, np.ndarray] = {"meta": _json_array({
             "format": self.format, "trained_at": self.trained_at.isoformat(),
             "n_labels": self.n_labels, "metrics": self.metrics})}
-        for name in ("word", "char"):
-            vectoriser = getattr(self, name)
+        vectorisers = {"word": self.word, "char": self.char}
+        svms = {"sentiment": self.sentiment, "issue": self.issue}
+        if self.towards is not None:
+            vectorisers.update({f"towards.{s}": v for s, v in self.towards.vectorisers.items()})
+            svms["towards"] = self.towards.svm
+        for name, vectoriser in vectorisers.items():
             terms = sorted(vectoriser.vocabulary_, key=vectoriser.vocabulary_.get)
             arrays[f"{name}.terms"] = _json_array(terms)
             arrays[f"{name}.idf"] = vectoriser.idf_
-        for name in ("sentiment", "issue"):
-            svm = getattr(self, name)
+        for name, svm in svms.items():
             if svm is not None:
                 arrays[f"{name}.classes"] = _json_array([str(c) for c in svm.classes_])
                 arrays[f"{name}.coef"] = svm.coef_
@@ -164,11 +178,15 @@ class LearnedModel:
                 raise TypeError(f"model format {meta.get('format')}, need {FORMAT}")
             word, char = _vectorisers()
             for name, vectoriser in (("word", word), ("char", char)):
-                vectoriser.vocabulary_ = {t: i for i, t in enumerate(_from_json(arrays[f"{name}.terms"]))}
-                vectoriser.idf_ = arrays[f"{name}.idf"]
+                _restore(vectoriser, arrays, name)
             svms = {name: _svm(arrays, name) if f"{name}.coef" in arrays else None
-                    for name in ("sentiment", "issue")}
-        return cls(word, char, svms["sentiment"], svms["issue"],
+                    for name in ("sentiment", "issue", "towards")}
+            aimed = None
+            if svms["towards"] is not None:  # models trained before targets were learned have none
+                aimed = target_model.TargetModel(
+                    {s: _restore(target_model.vectoriser(s), arrays, f"towards.{s}")
+                     for s in target_model.SPACES if f"towards.{s}.terms" in arrays}, svms["towards"])
+        return cls(word, char, svms["sentiment"], svms["issue"], aimed,
                    trained_at=datetime.fromisoformat(meta["trained_at"]),
                    n_labels=meta["n_labels"], metrics=meta["metrics"])
 
@@ -182,6 +200,13 @@ def _json_array(value: object) -> np.ndarray:
 
 def _from_json(array: np.ndarray) -> Any:
     return json.loads(array.tobytes().decode())
+
+
+def _restore(vectoriser: TfidfVectorizer, arrays, name: str) -> TfidfVectorizer:
+    """A fitted vectoriser from its stored terms and idf."""
+    vectoriser.vocabulary_ = {t: i for i, t in enumerate(_from_json(arrays[f"{name}.terms"]))}
+    vectoriser.idf_ = arrays[f"{name}.idf"]
+    return vectoriser
 
 
 def _svm(arrays, name: str) -> LinearSVC:
@@ -207,8 +232,11 @@ def _classifier() -> LinearSVC:
 
 
 def train(texts: Sequence[str], sentiments: Sequence[str | None], issues: Sequence[str | None],
-          *, scorer: Scorer | None = None) -> LearnedModel:
-    """Fit the vectorisers on every text, then a classifier per task that has labels."""
+          *, scorer: Scorer | None = None,
+          targets: Sequence[str | None] | None = None) -> LearnedModel:
+    """Fit the vectorisers on every text, then a classifier per task that has labels;
+    ``targets`` (one per text, or None) also trains the sentiment towards a target on the
+    rows that name theirs."""
     scorer = scorer or scorer_for()
     normalised, prepared, polarities = inputs(texts, scorer)
     word, char = _vectorisers()
@@ -226,7 +254,13 @@ def train(texts: Sequence[str], sentiments: Sequence[str | None], issues: Sequen
         common = {c for c in set(labels) if labels.count(c) >= MIN_PER_CLASS}
         i_rows = [i for i in i_rows if issues[i] in common]
         model.issue = _classifier().fit(features[i_rows], [issues[i] for i in i_rows])
-    model.n_labels = {"sentiment": len(s_rows), "issue": len(i_rows)}
+    t_rows = [i for i in s_rows if targets is not None and targets[i]]
+    if targets is not None and _learnable([sentiments[i] for i in t_rows], MIN_SENTIMENT_LABELS):
+        model.towards = target_model.TargetModel.fit(
+            [target_model.read(texts[i], targets[i], scorer) for i in t_rows],
+            [sentiments[i] for i in t_rows])
+    model.n_labels = {"sentiment": len(s_rows), "issue": len(i_rows),
+                      "towards": len(t_rows) if model.towards is not None else 0}
     return model
 
 
@@ -242,8 +276,9 @@ def _learnable(labels: Sequence[str | None], minimum: int) -> bool:
 
 
 def evaluate(model: LearnedModel, texts: Sequence[str], sentiments: Sequence[str | None],
-             issues: Sequence[str | None], *, scorer: Scorer | None = None) -> dict[str, Any]:
-    """Accuracy and macro-F1 of both tasks on labelled texts the model did not see."""
+             issues: Sequence[str | None], *, scorer: Scorer | None = None,
+             targets: Sequence[str | None] | None = None) -> dict[str, Any]:
+    """Accuracy and macro-F1 of each task on labelled texts the model did not see."""
     scorer = scorer or scorer_for()
     features = model.features(*inputs(texts, scorer), scorer)
     out: dict[str, Any] = {}
@@ -253,6 +288,10 @@ def evaluate(model: LearnedModel, texts: Sequence[str], sentiments: Sequence[str
         pred = [max(p, key=p.get) for p in probs]
         truth = [sentiments[i] for i in rows]
         out["sentiment"] = _scores(truth, pred)
+    aimed = [i for i in rows if targets is not None and targets[i]]
+    if model.towards is not None and aimed and targets is not None:
+        probs = model.predict_towards([target_model.read(texts[i], targets[i], scorer) for i in aimed])
+        out["towards"] = _scores([sentiments[i] for i in aimed], [max(p, key=p.get) for p in probs])
     rows = [i for i, label in enumerate(issues) if label]
     if model.issue is not None and rows:
         pred = [p[0] if p else "" for p in model.predict_issue(features[rows])]
@@ -281,8 +320,18 @@ def issue_name(label: str, config=None) -> str:
     return issue_rules.issue_for_label(label) or label
 
 
-def _examples(store) -> tuple[list, list, list, list]:
-    keys, texts, sentiments, issues = [], [], [], []
+def label_target(doc: dict) -> str | None:
+    """The target a labelled mention's sentiment is about: its brand's first matched term
+    when it names one brand (naming several, one label says nothing of each)."""
+    terms = doc.get("matched_terms") or {}
+    if len(terms) != 1:
+        return None
+    found = next(iter(terms.values())) or []
+    return found[0] if found and isinstance(found[0], str) else None
+
+
+def _examples(store) -> tuple[list, list, list, list, list]:
+    keys, texts, sentiments, issues, targets = [], [], [], [], []
     for doc in store.models.labelled():
         labels = doc.get("labels") or {}
         text = doc.get("text")
@@ -293,17 +342,20 @@ def _examples(store) -> tuple[list, list, list, list]:
         texts.append(text)
         sentiments.append(sentiment if sentiment in SENTIMENT_LABELS else None)
         issues.append(clean_issue(labels.get("issue")))
-    return keys, texts, sentiments, issues
+        targets.append(label_target(doc))
+    return keys, texts, sentiments, issues, targets
 
 
 def retrain(store, config=None) -> dict[str, Any]:
     """Train on the store's labelled mentions, test on the held-out share, save, report.
 
     The saved model is refitted on every label once the held-out metrics are known.
-    Returns ``{"status": "trained" | "skipped", "labels": n, "sentiment": {...},
-    "issue": {...}, "model_id": ...}``; "skipped" says why (too few labels).
+    A label of a mention naming one brand also teaches the sentiment towards it (its
+    matched term is the target). Returns ``{"status": "trained" | "skipped", "labels": n,
+    "sentiment": {...}, "towards": {...}, "issue": {...}, "model_id": ...}``; "skipped"
+    says why (too few labels).
     """
-    keys, texts, sentiments, issues = _examples(store)
+    keys, texts, sentiments, issues, targets = _examples(store)
     n_sentiment = sum(s is not None for s in sentiments)
     n_issue = sum(i is not None for i in issues)
     report: dict[str, Any] = {"labels": len(texts), "sentiment_labels": n_sentiment,
@@ -317,10 +369,11 @@ def retrain(store, config=None) -> dict[str, Any]:
     def part(values, want):
         return [v for v, t in zip(values, test) if t == want]
 
-    held_out = train(part(texts, False), part(sentiments, False), part(issues, False), scorer=scorer)
+    held_out = train(part(texts, False), part(sentiments, False), part(issues, False), scorer=scorer,
+                     targets=part(targets, False))
     metrics = evaluate(held_out, part(texts, True), part(sentiments, True), part(issues, True),
-                       scorer=scorer)
-    model = train(texts, sentiments, issues, scorer=scorer)
+                       scorer=scorer, targets=part(targets, True))
+    model = train(texts, sentiments, issues, scorer=scorer, targets=targets)
     model.metrics = metrics
     meta = {"trained_at": model.trained_at, "n_labels": model.n_labels, "metrics": metrics,
             "format": FORMAT, "test_share": 1 / TEST_BUCKETS}

@@ -8,7 +8,7 @@ issue-free result rather than stopping the batch.
 Long text (news, blog posts, long reviews: ``passages.is_long``) is read like long text:
 issues and intent come from the passages around the brand's terms (``targets``), an issue
 needs more evidence there than one generic word (LONG_* below), and it never asks for a
-reply.
+reply. Issue rules are English: text detected as another language gets none.
 
     >>> Tagger(config).tag_many(["@united lost my bag, again"])[0].issues   # doctest: +SKIP
     ['Lost item']
@@ -24,7 +24,7 @@ from typing import Iterator, Mapping, Sequence
 
 from listening.config import Config
 from listening.models import Sentiment, Tags
-from listening.tagging import intent, issues, language, learning, passages
+from listening.tagging import intent, issues, language, learning, passages, target_model, towards
 from listening.tagging.sentiment import (SCORED_LANGS, as_text, language_scorers, normalise, scorable,
                                         scorer_for, unscored)
 
@@ -109,6 +109,8 @@ class Tagger:
             else:
                 found = self.rules.classify(index)
                 intents = intent.detect_normalised(index, label, has_handle=intent.has_handle(texts[i]))
+            if not issues.has_rules(langs[i]):
+                found = []  # English phrases say nothing of a Dutch review
             if i in learned_issue:
                 found = [learned_issue[i], *(f for f in found if f != learned_issue[i])]
             # Every value is built here from checked parts: skip pydantic's validation.
@@ -119,17 +121,25 @@ class Tagger:
         return out
 
     def _towards(self, text: object, terms: dict) -> dict[str, Sentiment]:
-        """Per brand of a mention naming several, the sentiment from its own passages (the
-        raw text: its @handles are where brands are named); a brand whose terms have no
-        passage keeps the mention's sentiment (absent here)."""
+        """Per brand of a mention naming several, the sentiment towards it: the learned model
+        of it when the model learned from targeted labels (method ``model``), else the lexicon
+        on its own passages (the raw text: its @handles are where brands are named); a brand
+        whose terms have no passage keeps the mention's sentiment (absent here). A switch
+        ("left X for Y") decides either way: labels of one-brand mentions never teach it."""
         raw = as_text(text)
+        aimed = self.model.towards if self.model is not None else None
+        first = {brand: next((t for t in brand_terms if towards.names(raw, t)), None)
+                 for brand, brand_terms in terms.items()}
+        named = {brand: term for brand, term in first.items() if term}
+        if aimed is not None:
+            readings = [target_model.read(raw, term, self.scorer) for term in named.values()]
+            return {brand: model_sentiment(switched(probs, towards.switch_role(raw, term)))
+                    for (brand, term), probs in zip(named.items(), self.model.predict_towards(readings))}
         found = {}
-        for brand, brand_terms in terms.items():
-            for term in brand_terms:
-                sentiment = self.scorer.towards(raw, term)
-                if sentiment is not None:
-                    found[brand] = sentiment
-                    break
+        for brand, term in named.items():
+            sentiment = self.scorer.towards(raw, term)
+            if sentiment is not None:
+                found[brand] = sentiment
         return found
 
     def _apply_model(self, scored: list[int], normalised: list[str], prepared: dict,
@@ -169,6 +179,17 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def switched(probs: dict[str, float], role: int) -> dict[str, float]:
+    """Probabilities with the switch's side on top (``towards.switch_role``: -1 left it, +1
+    went to it): the top label and that side trade places; no switch, no change."""
+    if not role or not probs:
+        return probs
+    wanted, top = ("positive" if role > 0 else "negative"), max(probs, key=probs.get)
+    out = dict(probs)
+    out[wanted], out[top] = probs.get(top, 0.0), probs.get(wanted, 0.0)
+    return out
 
 
 def model_sentiment(probs: dict[str, float]) -> Sentiment:

@@ -30,6 +30,11 @@ def matches(tokens: list[str], target: str) -> list[tuple[int, int]]:
     return [(i, i + n) for i in range(len(tokens) - n + 1) if tokens[i:i + n] == parts]
 
 
+def names(text: str, target: str) -> bool:
+    """Whether the text names the target (its words in a row)."""
+    return bool(matches(words(text), target))
+
+
 def passages(text: str, target: str, window: int = WINDOW) -> list[str]:
     """The target's passages (lower-case words), cut at contrasts; [] when it is not named."""
     tokens = words(text)

@@ -393,6 +393,16 @@ def test_voice_says_which_method_scored_the_sentiment(seeded):
     assert note == "Sentiment scored by lexicon (7), corrected by sam (1): the newest 8 mentions of the window."
 
 
+def test_a_mention_naming_two_brands_shows_each_ones_sentiment_and_method():
+    """Synthetic stored fields: the property is the wording of two brands' values."""
+    from listening.app.mention import towards
+
+    stored = {"brand_sentiment": {"United": {"label": "negative", "method": "model"},
+                                  "JetBlue": {"label": "positive", "method": "lexicon"}}}
+    assert towards(stored) == "towards JetBlue: positive (lexicon), United: negative (learned model)"
+    assert towards({"brand_sentiment": {}}) == towards({}) == ""
+
+
 def test_a_mention_link_is_never_empty_and_never_a_script():
     """Synthetic mentions: the fixtures' tweets have no URL at all, none has a javascript: one."""
     from listening.app.mention import link

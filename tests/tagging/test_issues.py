@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from harness import real_text
 from listening.config import ConfigError, Issue, parse_config
 from listening.tagging.accuracy import ISSUE_REASON, NONE, load_labels, main_reason, scores
 from listening.tagging.issues import builtin_names, builtin_rules, classify, classify_many, department_for
+from listening.tagging import Tagger, issues
 from tests.conftest import TWEETS_CSV
 
 
@@ -91,3 +93,16 @@ def test_bad_config_pattern_fails_clearly_on_load(demo_config):
     raw["issues"] = [{"name": "Broken", "department": "Operations", "patterns": ["(unclosed"]}]
     with pytest.raises(ConfigError, match=r"issues\.0\.patterns: .*bad pattern '\(unclosed'"):
         parse_config(raw)
+
+
+def test_english_rules_never_tag_text_in_another_language():
+    """The real Reddit search (api_responses_real) holds a Japanese post; the English phrases
+    would read "Website and app", "Customer service" into its English link titles."""
+    posts = real_text.posts()["reddit"]
+    japanese = [p for p in posts if "調査" in p]
+    assert len(japanese) == 1 and issues.classify(japanese[0])  # the rules alone would fire
+    tags = Tagger().tag_many(posts)
+    by_lang = {t.lang: t for t in tags}
+    assert by_lang["ja"].issues == [] and by_lang["ja"].sentiment.label == "unscored"
+    assert sum(t.lang == "en" for t in tags) == 5
+    assert issues.has_rules("en") and issues.has_rules(None) and not issues.has_rules("nl")

@@ -16,8 +16,8 @@ import pytest
 from listening.ingest.pipeline import Pipeline
 from listening.models import RawMention, Tags
 from listening.store.trained import MAX_BLOB_BYTES, ModelTooLarge
-from listening.tagging import Tagger, learning
-from listening.tagging.tagger import model_sentiment
+from listening.tagging import Tagger, learning, target_model
+from listening.tagging.tagger import model_sentiment, switched
 from tests.conftest import ROOT, TWEETS_CSV
 
 BAD_INPUTS = ["", "   ", "😡😡", "https://t.co/abc http://x.y", "\udcff\ud800 surrogates",
@@ -90,20 +90,34 @@ def test_retrain_from_labelled_mentions_then_tag(store, demo_config):
     assert tags[1].sentiment.label == "positive"
     assert tags[2].lang == "es" and tags[2].sentiment.label == "unscored"  # never counted as neutral
 
+    # Each airline tweet names one airline: its label taught the sentiment towards it too, and
+    # a mention naming two gets the model's sentiment towards each (method says so).
+    assert result["towards"]["n"] > 250 and result["towards"]["macro_f1"] > 0.6
+    [both] = tagger.tag_many(["Left @united for @JetBlue last month, so much better"],
+                             targets=[{"United": ["@united"], "JetBlue": ["@JetBlue"]}])
+    assert set(both.towards) == {"United", "JetBlue"}
+    assert {s.method for s in both.towards.values()} == {"model"}
+    # one-brand labels never show a switch: the switch rule decides it for the model too
+    assert {b: s.label for b, s in both.towards.items()} == {"United": "negative", "JetBlue": "positive"}
+
 
 def test_a_stored_model_is_plain_arrays_and_a_pickle_is_never_loaded(store, demo_config, tmp_path):
-    texts, sentiments, issues = [], [], []
+    texts, sentiments, issues, targets = [], [], [], []
     for raw in _labelled_raws(600):
         texts.append(raw.text)
         sentiments.append(raw.labels["sentiment"])
         issues.append(learning.clean_issue(raw.labels.get("issue")))
-    model = learning.train(texts, sentiments, issues)
+        targets.append(raw.text.split()[0] if raw.text.startswith("@") else None)  # the airline's handle
+    model = learning.train(texts, sentiments, issues, targets=targets)
+    assert model.towards is not None
     back = learning.LearnedModel.from_bytes(model.to_bytes())
     scorer = learning.scorer_for()
     probe = texts[:50]
     features, again = (m.features(*learning.inputs(probe, scorer), scorer) for m in (model, back))
     assert back.predict_sentiment(again) == model.predict_sentiment(features)
     assert back.predict_issue(again) == model.predict_issue(features)
+    readings = [target_model.read(t, "@united", scorer) for t in probe]
+    assert back.predict_towards(readings) == model.predict_towards(readings)
 
     marker = tmp_path / "ran"  # synthetic: the old format, a zlib pickle, carrying a payload
     store.models.save(learning.KIND, zlib.compress(pickle.dumps(Touch(marker))))
@@ -142,6 +156,12 @@ def test_tagger_tags_everything(demo_config):
     assert tags.sentiment.label == "negative" and tags.lang == "en"
     assert tags.issues[:1] == ["Cancellation"] and "Customer service" in tags.issues  # the main issue first
     assert {"churn_risk", "question", "needs_reply"} <= set(tags.intent)
+
+
+def test_a_switch_puts_its_side_on_top():
+    probs = {"negative": 0.2, "neutral": 0.1, "positive": 0.7}
+    assert switched(probs, -1) == {"negative": 0.7, "neutral": 0.1, "positive": 0.2}
+    assert switched(probs, 1) == probs == switched(probs, 0)
 
 
 def test_model_sentiment_shape():

@@ -1,47 +1,23 @@
 """Long text is read like long text: the brand's passages, more evidence, no reply asked.
 
 Real long text: the shared feeds' entries and saved pages (blog posts, reviews, news, a
-forum's posts) that name a brand, read by trafilatura as the crawler reads articles.
+forum's posts) that name a brand, read by trafilatura as the crawler reads articles
+(``harness.real_text``, which bench/tagging.py --real reads too).
 None of them is a complaint, so none should ask for a reply and few should raise an issue.
 """
 
 from __future__ import annotations
 
-import re
-
-import feedparser
 import pytest
-import trafilatura
 
+from harness.real_text import long_texts
 from listening.tagging import Tagger, intent
 from listening.tagging.passages import passages
-from tests.conftest import FIXTURES
-
-BRANDS = ["Cloudflare", "Apple", "Microsoft", "Xbox", "Google", "Amazon", "Dell", "Reddit",
-          "YouTube", "Facebook", "Sony", "Samsung", "Netflix", "Intel", "Nvidia", "Lenovo", "HP",
-          "Synology"]
-
-
-def real_long_texts() -> list[tuple[str, list[str]]]:
-    """(text, the brands it names) for every real entry or page over 600 characters."""
-    texts = []
-    for path in sorted((FIXTURES / "feeds_real").glob("*.xml")):
-        for entry in feedparser.parse(str(path)).entries:
-            body = (entry.get("content") or [{}])[0].get("value") or entry.get("summary") or ""
-            texts.append(trafilatura.extract(f"<html><body><article>{body}</article></body></html>") or "")
-    for path in sorted((FIXTURES / "html_pages_real").glob("*/source.html")):
-        texts.append(trafilatura.extract(path.read_text(encoding="utf-8"), include_comments=True) or "")
-    out = []
-    for text in texts:
-        named = [b for b in BRANDS if re.search(rf"\b{b}\b", text)]
-        if len(text) > 600 and named:
-            out.append((text, named))
-    return out
 
 
 @pytest.fixture(scope="module")
 def tagged():
-    items = real_long_texts()
+    items = long_texts()
     return items, Tagger().tag_many([t for t, _ in items], targets=[{brand: [brand] for brand in b} for _, b in items])
 
 
