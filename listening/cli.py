@@ -346,13 +346,32 @@ def alerts(
             console.print(f"Timeline: {png}")
             typer.echo(alerting.budget(found, state.config) + "\n")
     else:
+        queued = state.store.outbox.counts().get("pending", 0)
         found = alerting.check(state.store, state.config, at=when(at, "--at"), apply=apply)
-        if not apply:
-            console.print("Dry run: nothing stored, no e-mail queued (--apply to do both).")
+        console.print(applied(state.store, found, state.store.outbox.counts().get("pending", 0) - queued)
+                      if apply else "Dry run: nothing stored, no e-mail queued (--apply to do both).",
+                      highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(found, indent=2, default=str))
     else:
         typer.echo(alerting.table(found))
+
+
+def applied(store: Store, touched: list[dict], queued: int) -> str:
+    """What ``alerts --apply`` did: alerts opened, updated and resolved, messages queued; or
+    that there was nothing new, and why when the hour was evaluated already."""
+    from listening.alerts.check import last_applied
+
+    resolved = sum(a["status"] == "resolved" for a in touched)
+    opened = sum(a["status"] != "resolved" and a["opened_at"] == a["peak_at"] for a in touched)
+    parts = [f"{n} {word}" for n, word in ((opened, "opened"), (len(touched) - opened - resolved, "updated"),
+                                           (resolved, "resolved")) if n]
+    if not parts and not queued:
+        last = last_applied(store)
+        return "Applied: nothing new" + (f" (the rules were evaluated up to {last:%Y-%m-%d %H:%M} UTC already)."
+                                         if last else ".")
+    return (f"Applied: {', '.join(parts) or 'no alert changed'}; {queued} message{'s' * (queued != 1)} "
+            "queued (`listening send` sends the e-mail).")
 
 
 @app.command()
