@@ -177,6 +177,45 @@ def report(
     Console().print(table)
 
 
+export_app = typer.Typer(help="Export data as CSV (cells made safe for spreadsheets).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("search")
+def export_search(
+    ctx: typer.Context,
+    file: Annotated[Optional[Path], typer.Argument(
+        help="The CSV file to write (default: stdout).", dir_okay=False)] = None,
+    category: Annotated[Optional[list[str]], typer.Option(
+        help="A category to export (repeat for more; default: every category with search data).")] = None,
+    smoothing: Annotated[str, typer.Option(
+        help="The smoothed_* columns' trailing mean: auto (12 months, 4 weeks, 7 days), none, or a "
+             "number of buckets.")] = "auto",
+    since: Annotated[Optional[str], typer.Option(help="Only buckets starting at or after this time.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only buckets starting before this time.")] = None,
+) -> None:
+    """Share of search as CSV: one row per category, term and bucket, with its band.
+
+    Columns: category, geo, term, brand, date (the bucket's start, UTC), is_partial (still
+    filling: left out of smoothing), volume with volume_lo..volume_hi (the category's stitched
+    scale), share with share_lo..share_hi (fractions of the category, 0..1), smoothed_share with
+    smoothed_lo..smoothed_hi over `window` complete buckets. Text cells starting = + - @ get a
+    leading ' so no spreadsheet runs them.
+    """
+    from listening.metrics.export import search_csv, search_rows
+
+    if smoothing not in ("auto", "none") and not smoothing.isdigit():
+        raise typer.BadParameter("auto, none or a number of buckets", param_hint="--smoothing")
+    rows = search_rows(ctx.obj.store, category, smoothing=int(smoothing) if smoothing.isdigit() else smoothing,
+                       since=when(since, "--since"), until=when(until, "--until"))
+    data = search_csv(rows)
+    if file is None:
+        typer.echo(data.decode("utf-8-sig"), nl=False)
+        return
+    file.write_bytes(data)
+    console.print(f"Wrote {len(rows):,} rows of share of search to {file}.", highlight=False, soft_wrap=True)
+
+
 @app.command("rebuild-stats")
 def rebuild_stats(ctx: typer.Context) -> None:
     """Recount the hourly rollups from the stored mentions."""
