@@ -246,9 +246,9 @@ def demo(
 
 @contextmanager
 def stopped_cleanly(state: State, *, dashboard: bool = False) -> Iterator[None]:
-    """Ctrl-C or SIGTERM stops the command and what it started (the dashboard: ``subprocess.run``
-    kills its child when interrupted); the embedded store is shared by every command, so it
-    keeps running, and we say so and how to stop it."""
+    """Ctrl-C or SIGTERM stops the command and what it started (the dashboard: ``serve`` stops
+    its process group, SIGKILL after a grace period); the embedded store is shared by every
+    command, so it keeps running, and we say so and how to stop it."""
     import signal
 
     def interrupt(signum, frame):
