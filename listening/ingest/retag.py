@@ -12,7 +12,8 @@ midway is recovered as for any ingest batch. A mention a person corrected keeps 
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Iterator
 
 from listening.config import Config
 from listening.ingest.pipeline import fingerprint
@@ -24,12 +25,27 @@ if TYPE_CHECKING:
 
 
 def retag(store: "Store", config: Config, *, tagger: Tagger | None = None,
-          batch_size: int = 500) -> dict[str, int]:
+          batch_size: int = 1000) -> dict[str, int]:
     """Tag every stored mention again with ``tagger`` (default: the store's newest model) and
     write those whose tags changed; returns what it scanned, changed and left to a person."""
     tagger = tagger or Tagger.from_store(store, config)
     counts: Counter = Counter({"scanned": 0, "changed": 0, "corrected by a person": 0})
-    for batch in scan.iter_mentions(store.mentions.collection, fields=None, batch_size=batch_size):
+    # one write in flight while the next batch is tagged, as in the pipeline: the store's
+    # server works on one core while tagging uses the other
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="retag-writer") as writer:
+        pending: Future | None = None
+        for changed in _changes(store, tagger, counts, batch_size):
+            if pending is not None:
+                counts["changed"] += pending.result().updated
+            pending = writer.submit(store.mentions.upsert_batch, changed)
+        if pending is not None:
+            counts["changed"] += pending.result().updated
+    return dict(counts)
+
+
+def _changes(store: "Store", tagger: Tagger, counts: Counter, batch_size: int) -> Iterator[list[dict]]:
+    """Per batch of stored mentions, those whose tags change, tagged anew."""
+    for batch in scan.iter_window(store.mentions.collection, fields=None, batch_size=batch_size):
         counts["scanned"] += len(batch)
         mine = [doc for doc in batch if not doc.get("correction")]
         counts["corrected by a person"] += len(batch) - len(mine)
@@ -43,5 +59,4 @@ def retag(store: "Store", config: Config, *, tagger: Tagger | None = None,
             new["fingerprint"] = fingerprint(new)
             if new["fingerprint"] != doc.get("fingerprint"):
                 changed.append(new)
-        counts["changed"] += store.mentions.upsert_batch(changed).updated
-    return dict(counts)
+        yield changed
