@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 
 import pandas as pd
 
@@ -43,11 +46,7 @@ def test_every_formula_start_is_neutralised():
 
 
 # -- the share-of-search series, from the real Google Trends CSV exports ---------------------
-def _listening(*args: str) -> "subprocess.CompletedProcess":
-    import os
-    import subprocess
-    import sys
-
+def _listening(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "listening", *args], capture_output=True, text=True,
                           timeout=300, env=dict(os.environ))
 
