@@ -1,10 +1,11 @@
 """Re-tag stored mentions in place: a model trained after they were collected (the demo's,
 on its tweets' own labels) scores them without collecting them again.
 
-A write path beside ``rematch``: the new sentiment, issues, intent and per-brand sentiment
-go through the pipeline's own batch writer (``MentionRepo.upsert_batch``), so only mentions
-whose tags change are written, the rollups move by the difference, and an outage or a crash
-midway is recovered as for any ingest batch. A mention a person corrected keeps their word.
+A write path beside ``rematch``: only mentions whose tags change are written, and only their
+new sentiment, issues, intent, language and per-brand sentiment, in one store-side bulk update
+per batch (``MentionRepo.retag``); the rollups move by the difference, and the hours are
+claimed in ``rollup_log``, so a crash midway is recounted as for any ingest batch. A mention a
+person corrected keeps their word.
 
     counts = retag(store, config)   # {"scanned", "changed", "corrected by a person"}
 """
@@ -36,15 +37,16 @@ def retag(store: "Store", config: Config, *, tagger: Tagger | None = None,
         pending: Future | None = None
         for changed in _changes(store, tagger, counts, batch_size):
             if pending is not None:
-                counts["changed"] += pending.result().updated
-            pending = writer.submit(store.mentions.upsert_batch, changed)
+                counts["changed"] += pending.result()
+            pending = writer.submit(store.mentions.retag, changed)
         if pending is not None:
-            counts["changed"] += pending.result().updated
+            counts["changed"] += pending.result()
     return dict(counts)
 
 
-def _changes(store: "Store", tagger: Tagger, counts: Counter, batch_size: int) -> Iterator[list[dict]]:
-    """Per batch of stored mentions, those whose tags change, tagged anew."""
+def _changes(store: "Store", tagger: Tagger, counts: Counter,
+             batch_size: int) -> Iterator[list[tuple[dict, dict]]]:
+    """Per batch of stored mentions, those whose tags change: (the mention, its new tags)."""
     for batch in scan.iter_window(store.mentions.collection, fields=None, batch_size=batch_size):
         counts["scanned"] += len(batch)
         mine = [doc for doc in batch if not doc.get("correction")]
@@ -54,9 +56,9 @@ def _changes(store: "Store", tagger: Tagger, counts: Counter, batch_size: int) -
                                  targets=[doc.get("matched_terms") or {} for doc in mine])
         changed = []
         for doc, tags in zip(mine, tagged):
-            new = {**doc, "sentiment": tags.sentiment.model_dump(), "issues": tags.issues, "intent": tags.intent,
-                   "lang": tags.lang, "brand_sentiment": {b: s.model_dump() for b, s in tags.towards.items()}}
-            new["fingerprint"] = fingerprint(new)
-            if new["fingerprint"] != doc.get("fingerprint"):
-                changed.append(new)
+            fields = {"sentiment": tags.sentiment.model_dump(), "issues": tags.issues, "intent": tags.intent,
+                      "lang": tags.lang, "brand_sentiment": {b: s.model_dump() for b, s in tags.towards.items()}}
+            fields["fingerprint"] = fingerprint({**doc, **fields})
+            if fields["fingerprint"] != doc.get("fingerprint"):
+                changed.append((doc, fields))
         yield changed
