@@ -177,6 +177,45 @@ def report(
     Console().print(table)
 
 
+export_app = typer.Typer(help="Export data as CSV (cells made safe for spreadsheets).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("search")
+def export_search(
+    ctx: typer.Context,
+    file: Annotated[Optional[Path], typer.Argument(
+        help="The CSV file to write (default: stdout).", dir_okay=False)] = None,
+    category: Annotated[Optional[list[str]], typer.Option(
+        help="A category to export (repeat for more; default: every category with search data).")] = None,
+    smoothing: Annotated[str, typer.Option(
+        help="The smoothed_* columns' trailing mean: auto (12 months, 4 weeks, 7 days), none, or a "
+             "number of buckets.")] = "auto",
+    since: Annotated[Optional[str], typer.Option(help="Only buckets starting at or after this time.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only buckets starting before this time.")] = None,
+) -> None:
+    """Share of search as CSV: one row per category, term and bucket, with its band.
+
+    Columns: category, geo, term, brand, date (the bucket's start, UTC), is_partial (still
+    filling: left out of smoothing), volume with volume_lo..volume_hi (the category's stitched
+    scale), share with share_lo..share_hi (fractions of the category, 0..1), smoothed_share with
+    smoothed_lo..smoothed_hi over `window` complete buckets. Text cells starting = + - @ get a
+    leading ' so no spreadsheet runs them.
+    """
+    from listening.metrics.export import search_csv, search_rows
+
+    if smoothing not in ("auto", "none") and not smoothing.isdigit():
+        raise typer.BadParameter("auto, none or a number of buckets", param_hint="--smoothing")
+    rows = search_rows(ctx.obj.store, category, smoothing=int(smoothing) if smoothing.isdigit() else smoothing,
+                       since=when(since, "--since"), until=when(until, "--until"))
+    data = search_csv(rows)
+    if file is None:
+        typer.echo(data.decode("utf-8-sig"), nl=False)
+        return
+    file.write_bytes(data)
+    console.print(f"Wrote {len(rows):,} rows of share of search to {file}.", highlight=False, soft_wrap=True)
+
+
 @app.command("rebuild-stats")
 def rebuild_stats(ctx: typer.Context) -> None:
     """Recount the hourly rollups from the stored mentions."""
@@ -207,9 +246,9 @@ def demo(
 
 @contextmanager
 def stopped_cleanly(state: State, *, dashboard: bool = False) -> Iterator[None]:
-    """Ctrl-C or SIGTERM stops the command and what it started (the dashboard: ``subprocess.run``
-    kills its child when interrupted); the embedded store is shared by every command, so it
-    keeps running, and we say so and how to stop it."""
+    """Ctrl-C or SIGTERM stops the command and what it started (the dashboard: ``serve`` stops
+    its process group, SIGKILL after a grace period); the embedded store is shared by every
+    command, so it keeps running, and we say so and how to stop it."""
     import signal
 
     def interrupt(signum, frame):
@@ -346,13 +385,32 @@ def alerts(
             console.print(f"Timeline: {png}")
             typer.echo(alerting.budget(found, state.config) + "\n")
     else:
+        queued = state.store.outbox.counts().get("pending", 0)
         found = alerting.check(state.store, state.config, at=when(at, "--at"), apply=apply)
-        if not apply:
-            console.print("Dry run: nothing stored, no e-mail queued (--apply to do both).")
+        console.print(applied(state.store, found, state.store.outbox.counts().get("pending", 0) - queued)
+                      if apply else "Dry run: nothing stored, no e-mail queued (--apply to do both).",
+                      highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(found, indent=2, default=str))
     else:
         typer.echo(alerting.table(found))
+
+
+def applied(store: Store, touched: list[dict], queued: int) -> str:
+    """What ``alerts --apply`` did: alerts opened, updated and resolved, messages queued; or
+    that there was nothing new, and why when the hour was evaluated already."""
+    from listening.alerts.check import last_applied
+
+    resolved = sum(a["status"] == "resolved" for a in touched)
+    opened = sum(a["status"] != "resolved" and a["opened_at"] == a["peak_at"] for a in touched)
+    parts = [f"{n} {word}" for n, word in ((opened, "opened"), (len(touched) - opened - resolved, "updated"),
+                                           (resolved, "resolved")) if n]
+    if not parts and not queued:
+        last = last_applied(store)
+        return "Applied: nothing new" + (f" (the rules were evaluated up to {last:%Y-%m-%d %H:%M} UTC already)."
+                                         if last else ".")
+    return (f"Applied: {', '.join(parts) or 'no alert changed'}; {queued} message{'s' * (queued != 1)} "
+            "queued (`listening send` sends the e-mail).")
 
 
 @app.command()

@@ -33,6 +33,21 @@ def test_alerts_at_is_a_dry_run_unless_applied(store_env, demo_config):
     assert sorted(a["id"] for a in listed) == sorted(a["id"] for a in found)
 
 
+def test_alerts_apply_says_what_it_did(store_env, demo_config):
+    from datetime import timedelta
+
+    load_spike(store_env, demo_config)
+    first = listening("alerts", "--at", SPIKE.isoformat(), "--apply")
+    assert first.returncode == 0, first.stderr
+    queued = store_env.outbox.counts()["pending"]
+    assert f"Applied: {store_env.alerts.count()} opened; {queued} messages queued" in first.stderr
+    # an hour before the last evaluation: nothing applied, and it says so
+    past = listening("alerts", "--at", (SPIKE - timedelta(hours=5)).isoformat(), "--apply")
+    assert past.returncode == 0, past.stderr
+    assert ("Applied: nothing new (the rules were evaluated up to "
+            f"{SPIKE:%Y-%m-%d %H}:00 UTC already).") in " ".join(past.stderr.split())
+
+
 def test_send_delivers_the_queued_mail(store_env, demo_config):
     load_spike(store_env, demo_config)
     check(store_env, demo_config, SPIKE)

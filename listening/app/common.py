@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import altair as alt
-from pandas.api.types import is_object_dtype, is_string_dtype
 import streamlit as st
 
 from listening.config import Config, config_path, load_config
 from listening.ids import stable_id
+from listening.metrics.export import safe_csv
 from listening.models import UNSCORED, sentiment_label
 from listening.settings import named, settings
 from listening.store import Store
@@ -306,28 +306,6 @@ def plain(text: str | None) -> str:
     unlinked = _AUTOLINKED.sub(_WORD_JOINER, _INDENT.sub(lambda m: "\u00a0" * len(m[0]), text or ""))
     escaped = "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in unlinked)
     return escaped.replace(":", ":" + _WORD_JOINER).replace("@", "@" + _WORD_JOINER).replace("\n", "  \n")
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def inert_cell(value: object) -> object:
-    """A text cell a spreadsheet will not run: one starting (after any spaces) with ``= + - @``,
-    or with a tab or CR, gets a leading ``'`` (shown as text, the rest kept as it was)."""
-    if isinstance(value, str) and (value.startswith(FORMULA_START) or value.lstrip(" ").startswith(FORMULA_START)):
-        return "'" + value
-    return value
-
-
-def safe_csv(frame) -> bytes:
-    """The frame as UTF-8 CSV (with a BOM, so Excel reads it as UTF-8), every text cell inert."""
-    inert = frame.copy()
-    for column in inert.columns:
-        if is_object_dtype(inert[column]) or is_string_dtype(inert[column]):
-            inert[column] = inert[column].map(inert_cell)
-    inert.columns = [inert_cell(str(c)) for c in inert.columns]
-    # CRLF rows (RFC 4180): the writer then quotes a cell holding a lone CR, which would split a row
-    return inert.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def csv_download(frame, name: str, key: str) -> None:

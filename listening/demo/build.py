@@ -12,6 +12,7 @@ from listening.config import Config, Source
 from listening.demo.feed import DEMO_SOURCE, serve_tweets
 from listening.demo.trends import collect_exports, collect_recorded
 from listening.ingest import crawl
+from listening.ingest.retag import retag
 from listening.settings import settings
 from listening.store import Store
 from listening.tagging import learning
@@ -28,6 +29,8 @@ def build(store: Store, config: Config, *, console: Console) -> dict[str, int]:
 
     Starts the local feed (listening/demo_feed.py), runs the normal json_api spider on
     the config's ``demo_tweets`` source (added when the config lacks it), stops the feed.
+    The first run then trains the learned model on the tweets' labels and re-tags the
+    stored tweets with it in place (``ingest.retag``: no second crawl).
     """
     if not TWEETS.exists():
         raise FileNotFoundError(f"demo data not found at {TWEETS}; set LISTENING_SHARED")
@@ -36,25 +39,21 @@ def build(store: Store, config: Config, *, console: Console) -> dict[str, int]:
         config = config.model_copy(update={"sources": [*config.sources, Source.model_validate(DEMO_SOURCE)]})
     server, url = serve_tweets(TWEETS)
     try:
-        def crawl_feed(label: str) -> dict:
-            with console.status(f"{label}...") as status:
-                def progress(event: dict) -> None:
-                    status.update(f"{label}: {event['pages']} pages, {event['items']:,} tweets")
-                [row] = crawl.run(store, config, [name], progress=progress, variables={"demo_feed": url},
-                                  settings=crawl.LOCAL_SETTINGS)
-            if row["status"] != "ok":
-                console.print(f"[yellow]demo crawl: {row['status']}: {row['error']}[/]")
-            return row
-
-        row = crawl_feed("Crawling the demo feed")
-        summary = {k: row[k] for k in ("pages", *crawl.COUNT_KEYS)}
-        learned = _learn_from_labels(store, config, console)
-        if learned:  # read the feed again: the pipeline re-tags every tweet with the model
-            store.sources.reset(name)
-            summary["re-tagged by the learned model"] = crawl_feed("Re-reading the feed with the learned model")["updated"]
+        label = "Crawling the demo feed"
+        with console.status(f"{label}...") as status:
+            def progress(event: dict) -> None:
+                status.update(f"{label}: {event['pages']} pages, {event['items']:,} tweets")
+            [row] = crawl.run(store, config, [name], progress=progress, variables={"demo_feed": url},
+                              settings=crawl.LOCAL_SETTINGS)
+        if row["status"] != "ok":
+            console.print(f"[yellow]demo crawl: {row['status']}: {row['error']}[/]")
     finally:
         server.shutdown()
         server.server_close()
+    summary = {k: row[k] for k in ("pages", *crawl.COUNT_KEYS)}
+    if _learn_from_labels(store, config, console):  # the stored tweets re-tagged with the model, in place
+        with console.status("Re-tagging the tweets with the learned model..."):
+            summary["re-tagged by the learned model"] = retag(store, config)["changed"]
     with console.status("Collecting the recorded Google Trends answers..."):
         runs = [collect_recorded(store, config, CASSETTES)]
     with console.status("Loading the Google Trends CSV exports..."):

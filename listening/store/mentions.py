@@ -33,7 +33,7 @@ from listening.store.rollup_log import RollupLog
 ALL_ISSUES = "*"
 MAX_KNOWN_CELLS = 200_000  # ids of rollup cells written by this repo: a few MB at most
 _ROLLUP_FIELDS = {"brands": 1, "issues": 1, "sentiment.label": 1, "source": 1,
-                  "published_at": 1, "fingerprint": 1, "sources": 1}
+                  "published_at": 1, "fingerprint": 1, "sources": 1, "brand_sentiment": 1}
 
 
 @dataclass
@@ -190,6 +190,29 @@ class MentionRepo:
         entry = self.log.begin({_hour(t) for t in published})
         yield
         self.log.finish(entry)
+
+    def retag(self, changes: list[tuple[dict, dict[str, Any]]]) -> int:
+        """Give mentions new tags and move their rollup cells: ``changes`` holds (the mention
+        as read, the fields to set); only those fields are written, in one bulk write (the
+        whole mention through ``upsert_batch`` was 3x slower here). A mention changed since it
+        was read (a person's correction) is left as it is and the batch's hours are recounted.
+        Returns how many were written."""
+        if not changes:
+            return 0
+        with self.claim(old["published_at"] for old, _ in changes):
+            written = self.collection.bulk_write([UpdateOne(
+                {"_id": old["_id"], "sentiment.label": (old.get("sentiment") or {}).get("label"),
+                 "issues": old.get("issues"), "correction": {"$exists": False}}, {"$set": fields})
+                for old, fields in changes], ordered=False).modified_count
+            if written < len(changes):
+                self.recount_hours({_hour(old["published_at"]) for old, _ in changes})
+                return written
+            deltas: Counter = Counter()
+            for old, fields in changes:
+                deltas.update(rollup_keys({**old, **fields}))
+                deltas.subtract(rollup_keys(old))
+            self.apply_deltas(deltas)  # the same cell writer the ingest path uses
+        return written
 
     def apply_deltas(self, deltas: Counter) -> None:
         """Add each delta to its cell.

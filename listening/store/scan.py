@@ -52,14 +52,18 @@ def iter_mentions(collection: Collection, *, since: datetime | None = None,
 
 @guarded
 def iter_window(collection: Collection, *, since: datetime | None = None, until: datetime | None = None,
-                fields: tuple[str, ...] = MATCH_FIELDS, batch_size: int = 2000) -> Iterator[list[dict]]:
+                fields: tuple[str, ...] | None = MATCH_FIELDS, batch_size: int = 2000) -> Iterator[list[dict]]:
     """Every mention in ``[since, until)`` in one range read, in no order, in batches: for
-    read-only walks (the query tester). SecantusDB answers a 2,000-id ``$in`` about 12x
-    slower per mention than a 500-id one, so a walk by ids costs seconds where this costs one.
+    read-only walks (the query tester) and idempotent rewrites (``retag``: a mention read
+    twice while it is rewritten gets the same tags again). SecantusDB answers a 2,000-id
+    ``$in`` about 12x slower per mention than a 500-id one, so a walk by ids costs seconds
+    where this costs one (the demo's 11,526 whole mentions: 23.3 s against 2.9 s, loaded).
+    ``fields=None`` fetches whole mentions.
     """
     window = {op: t for op, t in (("$gte", since), ("$lt", until)) if t is not None}
     batch: list[dict] = []
-    for doc in collection.find({"published_at": window} if window else {}, dict.fromkeys(fields, 1),
+    projection = dict.fromkeys(fields, 1) if fields is not None else None
+    for doc in collection.find({"published_at": window} if window else {}, projection,
                                batch_size=batch_size):
         batch.append(doc)
         if len(batch) >= batch_size:

@@ -141,7 +141,11 @@ class TrendsRepo:
     def points(self, *, category: str | None = None, terms: list[str] | None = None,
                geo: str | None = None, since: datetime | None = None,
                until: datetime | None = None, resolution: str | None = None) -> list[dict]:
-        """Points in ``[since, until)``, oldest first."""
+        """Points in ``[since, until)``, oldest first (then by term).
+
+        Sorted here: SecantusDB sorts without its indexes, and sorting the demo's 3,352
+        points on the server took longer than reading them (0.43-0.98 s against 0.22-0.27 s).
+        """
         query: dict[str, Any] = {}
         if category is not None:
             query["category"] = category
@@ -154,7 +158,7 @@ class TrendsRepo:
         window = {op: t for op, t in (("$gte", since), ("$lt", until)) if t is not None}
         if window:
             query["date"] = window
-        return list(self.volume.find(query).sort([("date", ASCENDING), ("term", ASCENDING)]))
+        return sorted(self.volume.find(query, batch_size=10_000), key=lambda p: (p["date"], p["term"]))
 
     def count(self, query: dict | None = None) -> int:
         return self.volume.count_documents(query or {})

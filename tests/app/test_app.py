@@ -307,6 +307,8 @@ def test_share_of_search_draws_a_search_only_category_in_its_market(seeded, demo
     assert {m.label for m in at.metric} == drawn
     assert any(c.value.startswith("CA, 262 buckets") for c in at.caption)
     assert "search-only category" in infos(at)  # no share of voice to put beside it, and it says why
+    [download] = at.get("download_button")  # the series as `listening export search` writes it
+    assert download.proto.label == "Download as CSV"
 
 
 def test_live_text_search_drives_the_chart_and_the_figures(seeded):

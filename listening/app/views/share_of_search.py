@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from listening.app import common as d
+from listening.metrics.export import SEARCH_COLUMNS
 from listening.metrics import voice as metrics
 
 SMOOTHING = {"auto": "auto (12 months / 4 weeks / 7 days)", "none": "none", 2: "2 buckets",
@@ -97,6 +98,9 @@ for col, (_, row) in zip(cols, latest.iterrows()):
     col.metric(row["brand"], percent(row["smoothed_share"]),
                help=f"Band {percent(row['smoothed_lo'])} – {percent(row['smoothed_hi'])}, "
                     f"smoothed over {row['window']} bucket(s), at {latest_date:%d %b %Y}.")
+
+d.csv_download(rows.assign(category=category, date=rows["date"].map(pd.Timestamp.isoformat))[list(SEARCH_COLUMNS)],
+               f"share-of-search {category}", key="search_csv")  # what `listening export search` writes
 
 line_tab, area_tab = st.tabs(["Share over time", "100% stacked volume"])
 with line_tab:
