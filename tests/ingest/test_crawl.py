@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from pymongo import MongoClient
@@ -353,30 +353,47 @@ class Blog(Handler):
         return None
 
 
-def test_html_listing_is_always_read_so_failed_and_edited_posts_are_read_again(store):
+def age_seen(store: Store, source: str, hours: float) -> None:
+    """Move the source's recorded read times ``hours`` back, as if that much time had passed
+    since its last crawl (a synthetic change of the stored state, not of any page)."""
+    doc = store.sources.collection.find_one({"_id": source})
+    seen = [{**s, "t": s["t"] - timedelta(hours=hours)} for s in doc["seen"]]
+    store.sources.collection.update_one({"_id": source}, {"$set": {"seen": seen}})
+
+
+def test_failed_posts_are_read_next_time_and_seen_ones_after_the_recheck_window(store):
     site = Site.start(Blog)
     config = parse_config(local({
         "brands": [{"name": "Everything", "query": "source:t_*"}],
         "user_agent": "ListeningCentreTest/1.0 (+https://example.com/contact)",
-        "sources": [{"name": "t_blog", "kind": "html", "urls": [f"{site.url}/blog/"],
+        "sources": [{"name": "t_blog", "kind": "html", "urls": [f"{site.url}/blog/"], "recheck_hours": 6,
                      "selectors": {"links": "a.post::attr(href)"}}]}))
     handler = site.server.RequestHandlerClass
+    edited = {"url": f"{site.url}/blog/edited"}
     try:
         [first] = crawl.run(store, config, settings=SETTINGS)
         after_first = store.sources.get("t_blog")["validators"]
         handler.recovered = handler.edited = True
-        [second] = crawl.run(store, config, settings=SETTINGS)
-        [third] = crawl.run(store, config, settings=SETTINGS)
+        [second] = crawl.run(store, config, settings=SETTINGS)  # within the window
+        before_window = store.db["mentions"].find_one(edited)["title"]
+        age_seen(store, "t_blog", 7)
+        [third] = crawl.run(store, config, settings=SETTINGS)  # every post due again
+        [fourth] = crawl.run(store, config, settings=SETTINGS)
     finally:
         site.stop()
     assert (first["status"], first["pages"], first["new"], first["http_errors"]) == ("partial", 4, 3, 1)
     assert after_first == {}  # the crawl did not complete: no validator advanced
-    assert (second["status"], second["pages"], second["new"], second["updated"], second["unchanged"]) == \
-        ("ok", 5, 1, 1, 2)
-    assert (third["pages"], third["not_modified"], third["new"], third["updated"]) == (1, 4, 0, 0)
-    assert site.hits["/blog/"] == 3  # the listing, read in full each time
-    edited = store.db["mentions"].find_one({"url": f"{site.url}/blog/edited"})
-    assert "Edited" in edited["title"]
+    # the post that failed is read; the three read by the first crawl are not asked for
+    assert (second["status"], second["pages"], second["known"], second["new"], second["updated"]) == \
+        ("ok", 2, 3, 1, 0)
+    assert "Edited" not in before_window
+    # past the window each post is asked for again, by conditional GET where a crawl that
+    # completed kept its validators (the recovered post: 304); the edited one updates its mention
+    assert (third["pages"], third["not_modified"], third["new"], third["updated"], third["unchanged"],
+            third["known"]) == (4, 1, 0, 1, 2, 0)
+    assert (fourth["pages"], fourth["not_modified"], fourth["known"], fourth["new"]) == (1, 0, 4, 0)
+    assert site.hits["/blog/"] == 4  # the listing, read in full each time
+    assert "Edited" in store.db["mentions"].find_one(edited)["title"]
     assert store.mentions.count() == 4
 
 
@@ -394,7 +411,7 @@ def test_the_summary_names_every_figure_with_its_reason_at_80_columns(crawled):
     assert "  1 http 500 (the server answered 500)" in bad and "  1 timeout (no answer in time)" in bad
     # dates.xml and latin1.xml (no validators) are read again; d-1 differs between them, so it is re-read
     assert crawl.explain(second["t_bad_feeds"])[1:3] == [
-        "  fetched 4 pages: 4 read", "  1 items parsed, 12 known (seen unchanged by an earlier crawl, skipped)"]
+        "  fetched 4 pages: 4 read", "  1 items parsed, 12 known (seen unchanged within the re-check window, skipped)"]
     out = io.StringIO()
     console = Console(file=out, width=80)
     for row in [*first.values(), *second.values()]:
