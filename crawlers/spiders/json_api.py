@@ -4,7 +4,8 @@ Mapping keys (JMESPath unless noted; ``listening/presets/*.yaml`` has worked exa
 
 - ``items``: the list of items in a page (an object there counts as a list of one);
   ``skip_if_missing``: items without this field are skipped (not mentions).
-- per item: ``id``, ``text``, ``author``, ``time``, ``url``, ``title``, ``lang``,
+- per item: ``id``, ``former_id`` (the id an older preset used: a mention stored under
+  it is found again), ``text``, ``author``, ``time``, ``url``, ``title``, ``lang``,
   ``labels`` / ``extra`` (name -> expression); ``html`` (bool): text is HTML.
 - paging: ``next`` (a cursor, or a URL when ``next_param`` is unset) and ``next_param``;
   or page numbers with ``page_param``, ``first_page`` and an optional ``more`` test.
@@ -39,7 +40,7 @@ from crawlers.text import strip_html
 from listening.models import RawMention
 from listening.timeparse import parse_time
 
-ITEM_FIELDS = ("id", "text", "author", "time", "url", "title", "lang", "skip_if_missing")
+ITEM_FIELDS = ("id", "former_id", "text", "author", "time", "url", "title", "lang", "skip_if_missing")
 PAGE_FIELDS = ("items", "next", "more")
 
 
@@ -228,6 +229,7 @@ class JsonApiSpider(SourceSpider):
             source=self.source.name, source_kind="json_api",
             text=strip_html(text) if m.html else text,
             external_id=_str(m.get("id", entry)),
+            former_id=_str(m.get("former_id", entry)),
             url=absolute_url(response, url),
             author=_str(m.get("author", entry)),
             title=_str(m.get("title", entry)),

@@ -194,9 +194,10 @@ def test_json_api_presets_map_ids_authors_times_urls(crawled):
     assert hn["40234567"]["published_at"] == utc(2024, 5, 2, 14, 3, 11)
     assert hn["40234567"]["url"] == "https://news.ycombinator.com/item?id=40234567"
     reddit = {d["external_id"]: d for d in mentions(store, "t_reddit")}
-    assert set(reddit) == {"t3_1cib9x1", "t3_1cia2b0", "t3_1ci0001"}
-    assert reddit["t3_1cib9x1"]["author"] == "rackguy"
-    assert reddit["t3_1cib9x1"]["extra"] == {"subreddit": "homelab", "score": 12}
+    assert set(reddit) == {f"https://www.reddit.com/comments/{i}" for i in ("1cib9x1", "1cia2b0", "1ci0001")}
+    first = reddit["https://www.reddit.com/comments/1cib9x1"]
+    assert first["author"] == "rackguy" and first["key"] == "https://reddit.com/comments/1cib9x1"
+    assert first["extra"] == {"subreddit": "homelab", "score": 12}
     # alice is the instance's own account: her acct gets its host (here the local server's)
     mastodon = {d["author"].split("@")[0] if d["author"].startswith("alice@") else d["author"]: d
                 for d in mentions(store, "t_mastodon")}

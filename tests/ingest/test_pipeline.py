@@ -48,9 +48,12 @@ def test_ids_are_stable_and_source_scoped():
     ("https://m.example.com/news/story/amp/", "https://example.com/news/story"),
     ("https://amp.example.com/story.amp?amp=1&fbclid=abc", "https://example.com/story"),
     ("https://example.com:8443/", "https://example.com:8443"),
-    ("https://ud.reddit.com/r/homelab/comments/157kyrd/any_reason/", "https://reddit.com/r/homelab/comments/157kyrd/any_reason"),
+    ("https://ud.reddit.com/r/homelab/comments/157kyrd/any_reason/", "https://reddit.com/comments/157kyrd"),
     ("https://news.ycombinator.com/item?id=15353312", "https://news.ycombinator.com/item?id=15353312"),
-    ("https://www.reddit.com/r/x/comments/3gpbiu/t/?ref=search_posts", "https://reddit.com/r/x/comments/3gpbiu/t"),
+    ("https://www.reddit.com/r/x/comments/3gpbiu/t/?ref=search_posts", "https://reddit.com/comments/3gpbiu"),
+    ("https://old.reddit.com/r/X/comments/3GPBIU/other_slug/c0ffee1/", "https://reddit.com/comments/3gpbiu/_/c0ffee1"),
+    ("https://redd.it/3gpbiu", "https://reddit.com/comments/3gpbiu"),
+    ("https://www.reddit.com/r/homelab/new/", "https://reddit.com/r/homelab/new"),
     ("mailto:a@b.c", None), ("http://[::1", None), ("", None),
 ])
 def test_canonical_urls(url, canonical):
