@@ -101,17 +101,24 @@ _REDDIT_ID = re.compile(r"^t[13]_[a-z0-9]+$")
 
 def moved_identity(doc: dict) -> tuple[str, str] | None:
     """Where a mention an older version stored under a source-scoped id belongs now: the
-    ``(_id, key)`` of its global identity, or None (``Store.rekey_mentions``). Reddit JSON
-    posts were stored by fullname (``t3_...``; their permalink names them now), Mastodon
-    statuses by the instance's id (their ``uri`` now: Mastodon's own status pages give it)."""
-    if doc.get("key") or doc.get("source_kind") != "json_api":
+    ``(_id, key)`` of its global identity, or None to leave it (``Store.rekey_mentions``).
+
+    A feed entry and an article page (an html mention without an element id) by today's
+    ``identity`` of their stored URL; Reddit JSON posts, stored by fullname (``t3_...``), by
+    their page; Mastodon statuses, stored by the instance's id, by their ``uri`` (Mastodon's
+    status page gives it). Not an html item: whether it was its page's only one is not known.
+    """
+    kind, external_id, url = doc.get("source_kind"), str(doc.get("external_id") or ""), doc.get("url")
+    if doc.get("key") or kind not in ("feed", "html", "json_api"):
         return None
-    external_id, url = str(doc.get("external_id") or ""), doc.get("url")
     key = None
-    if _REDDIT_ID.match(external_id):
+    if kind == "feed" or (kind == "html" and not external_id):
+        raw = RawMention(source=doc["source"], source_kind=kind, text="", external_id=external_id or None, url=url)
+        key = identity(raw, "")[1]
+    elif kind == "json_api" and _REDDIT_ID.match(external_id):
         key = canonical_url(url)
         key = key if key and key.startswith("https://reddit.com/comments/") else None
-    elif external_id.isdigit() and (uri := mastodon_uri(url)):
+    elif kind == "json_api" and external_id.isdigit() and (uri := mastodon_uri(url)):
         key = canonical_url(uri)
     return (stable_id("mention", key), key) if key else None
 

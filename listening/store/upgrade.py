@@ -107,11 +107,12 @@ def _once(store: Store, current: Callable[[], bool], mark: Callable[[], None], l
 
 
 # Mentions an older version stored under a source-scoped id although their post has a
-# global identity today (Mastodon statuses under the instance's id, Reddit JSON posts under
-# t3_...): ``store_meta`` "mention_keys" says they have moved.
+# global identity today (a feed entry under its source's own hash, Mastodon statuses under
+# the instance's id, Reddit JSON posts under t3_...): ``store_meta`` "mention_keys" says they
+# have moved. Which move, and where to, is the ingest's rule (``pipeline.moved_identity``).
 KEYS = "mention_keys"
 KEYS_VERSION = 1
-REKEY_FIELDS = {"key": 1, "source_kind": 1, "external_id": 1, "url": 1}
+REKEY_FIELDS = {"key": 1, "source": 1, "source_kind": 1, "external_id": 1, "url": 1}
 
 
 def rekey_mentions(store: Store, moved: Callable[[dict], tuple[str, str] | None]) -> dict[str, int] | None:

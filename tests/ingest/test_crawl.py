@@ -320,7 +320,9 @@ def test_a_feed_that_gains_older_unseen_entries_stores_them_all(store):
 class Blog(Handler):
     """``/blog/``: a listing (synthetic, with an ETag of its own) of real recorded pages, one of
     which answers 503 until ``recovered`` and one whose text changes when ``edited`` (a
-    synthetic edit of the real page: no recording holds two versions of one post)."""
+    synthetic edit of the real page: no recording holds two versions of one post);
+    ``/blog/feed``: its RSS feed (synthetic too), linking each post without its trailing
+    slash and with a tracking parameter."""
 
     recovered = False
     edited = False
@@ -331,6 +333,12 @@ class Blog(Handler):
         if path == "/blog/":
             links = "".join(f'<a class="post" href="{p}">post</a>' for p in self.POSTS)
             return self.send_body(f"<html><body>{links}</body></html>".encode())
+        if path == "/blog/feed":  # the blog's RSS: the same posts, linked as feeds do
+            items = "".join(f"<item><title>post {i}</title><link>http://{self.headers['Host']}{p.rstrip('/')}"
+                            f"?utm_source=rss</link><guid>{i}</guid><description>post {i}</description></item>"
+                            for i, p in enumerate(self.POSTS))
+            return self.send(200, f'<rss version="2.0"><channel><title>Blog</title>{items}</channel></rss>'.encode(),
+                             "application/rss+xml")
         if path == "/blog/flaky":
             if not cls.recovered:
                 return self.send(503, b"busy", "text/plain")
@@ -396,6 +404,29 @@ def test_failed_posts_are_read_next_time_and_seen_ones_after_the_recheck_window(
     assert site.hits["/blog/"] == 4  # the listing, read in full each time
     assert "Edited" in store.db["mentions"].find_one(edited)["title"]
     assert store.mentions.count() == 4
+
+
+def test_a_blog_read_by_its_pages_and_its_feed_is_one_mention_per_post(store):
+    site = Site.start(Blog)
+    config = parse_config(local({
+        "brands": [{"name": "Everything", "query": "source:t_*"}],
+        "user_agent": "ListeningCentreTest/1.0 (+https://example.com/contact)",
+        "sources": [{"name": "t_blog", "kind": "html", "urls": [f"{site.url}/blog/"],
+                     "selectors": {"links": "a.post::attr(href)"}},
+                    {"name": "t_blog_feed", "kind": "feed", "urls": [f"{site.url}/blog/feed"]}]}))
+    try:
+        first = {r["source"]: r for r in crawl.run(store, config, settings=SETTINGS)}
+        site.server.RequestHandlerClass.recovered = True
+        second = {r["source"]: r for r in crawl.run(store, config, settings=SETTINGS)}
+        third = {r["source"]: r for r in crawl.run(store, config, settings=SETTINGS)}
+    finally:
+        site.stop()
+    assert (first["t_blog"]["items"], first["t_blog"]["http_errors"], first["t_blog_feed"]["items"]) == (3, 1, 4)
+    assert sum(r["new"] for r in first.values()) == 4  # whichever source wrote a post first
+    assert second["t_blog"]["items"] == 1  # the post that failed, read now; its feed copy was stored
+    assert sum(r["new"] for r in (*second.values(), *third.values())) == 0
+    docs = list(store.mentions.collection.find())
+    assert len(docs) == 4 and all(set(d["sources"]) == {"t_blog", "t_blog_feed"} for d in docs)
 
 
 def test_the_summary_names_every_figure_with_its_reason_at_80_columns(crawled):

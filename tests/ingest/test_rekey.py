@@ -15,6 +15,7 @@ from listening.ingest.pipeline import Pipeline
 from listening.models import RawMention
 from listening.store import Store
 from tests.conftest import FIXTURES
+from tests.crawlers.test_identity import POST, read_feed, read_page
 
 REAL = FIXTURES / "api_responses_real"
 EVERYTHING = Config.model_validate({"brands": [{"name": "Any", "query": "NOT qqqzzzxx"}]})
@@ -104,3 +105,32 @@ def test_two_old_copies_of_one_post_become_one(store):
     assert upgraded.mentions.count() == 6  # 4 pairs made one; the bridged status's pair stays two
     [cell] = upgraded.mentions.totals(by=("brand",))
     assert cell["count"] == 6
+
+
+def as_an_older_version_stored_it(store: Store) -> None:
+    """Rewrite every stored mention to the shape an older version gave it: its source-scoped
+    id (``legacy_id``), no key, no sources list (synthetic: no older store was recorded)."""
+    for doc in list(store.mentions.collection.find()):
+        store.mentions.collection.delete_one({"_id": doc["_id"]})
+        old = {k: v for k, v in doc.items() if k not in ("key", "legacy_id", "sources")}
+        store.mentions.collection.insert_one({**old, "_id": doc.get("legacy_id", doc["_id"])})
+    store.db["store_meta"].delete_one({"_id": "mention_keys"})
+
+
+def test_a_blog_post_an_older_version_stored_twice_becomes_one_mention(store):
+    """The issue's blog case in an old store: a post read by its page (html, an article) and
+    by its feed was two mentions, each under its source's own id (real page: The Verge)."""
+    html, feed = read_page("theverge", {}, POST), read_feed()
+    for raws in (html, feed):  # one Store: its Pipelines move nothing after the first look
+        with Pipeline(store, EVERYTHING) as pipeline:
+            pipeline.run(raws)
+        as_an_older_version_stored_it(store)
+    store.mentions.rebuild_stats()
+    assert store.mentions.count() == 2 and store.mentions.totals(by=("brand",))[0]["count"] == 2
+    upgraded = reopened(store)
+    with Pipeline(upgraded, EVERYTHING) as pipeline:
+        again = pipeline.run(html + feed)
+    [doc] = upgraded.mentions.collection.find()
+    assert doc["key"] == POST.rstrip("/") and set(doc["sources"]) == {"blog-html", "blog-feed"}
+    # which source's copy stands depends on which old one moved first, never the count
+    assert (again.matched, again.new) == (2, 0) and again.duplicates >= 1 and upgraded.mentions.totals(by=("brand",))[0]["count"] == 1
