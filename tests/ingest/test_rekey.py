@@ -11,7 +11,7 @@ from scrapy.http import TextResponse
 
 from crawlers.spiders.json_api import JsonApiSpider
 from listening.config import Config
-from listening.ingest.pipeline import Pipeline
+from listening.ingest.pipeline import Pipeline, moved_identity
 from listening.models import RawMention
 from listening.store import Store
 from tests.conftest import FIXTURES
@@ -134,3 +134,18 @@ def test_a_blog_post_an_older_version_stored_twice_becomes_one_mention(store):
     assert doc["key"] == POST.rstrip("/") and set(doc["sources"]) == {"blog-html", "blog-feed"}
     # which source's copy stands depends on which old one moved first, never the count
     assert (again.matched, again.new) == (2, 0) and again.duplicates >= 1 and upgraded.mentions.totals(by=("brand",))[0]["count"] == 1
+
+
+def test_a_move_killed_after_its_inserts_finishes_without_losing_a_count(store):
+    """A process killed between a batch's inserts and its deletes (synthetic: the copies put
+    in by hand) leaves old and moved copies side by side; the next one only deletes the old."""
+    with Pipeline(store, EVERYTHING) as pipeline:
+        pipeline.run(read("mastodon", "fosstodon", real(MASTODON[0]), MASTODON[1], old=True))
+    store.db["store_meta"].delete_one({"_id": "mention_keys"})
+    totals = store.mentions.totals(by=("brand",))
+    for doc in list(store.mentions.collection.find()):
+        if target := moved_identity(doc):
+            store.mentions.collection.insert_one({**doc, "_id": target[0], "key": target[1], "legacy_id": doc["_id"]})
+    assert store.mentions.count() == 9
+    assert reopened(store).rekey_mentions(moved_identity) == {"moved": 0, "merged": 0}
+    assert store.mentions.count() == 5 and store.mentions.totals(by=("brand",)) == totals
