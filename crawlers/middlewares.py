@@ -1,5 +1,5 @@
-"""Downloader middlewares: a confined crawler, conditional GET from stored validators, and
-backoff between retries."""
+"""Downloader middlewares: a confined crawler, conditional GET from stored validators,
+backoff between retries, and a size limit that holds after decompression."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
@@ -25,6 +26,10 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 class Refused(IgnoreRequest, CrawlError):
     """A request the crawler will not make; the message says why (the spider records it)."""
+
+
+class TooLarge(IgnoreRequest, CrawlError):
+    """A response whose body, once decompressed, passes ``DOWNLOAD_MAXSIZE``; the message says by how much."""
 
 
 def host_port(url: str) -> tuple[str, int]:
@@ -196,3 +201,21 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         parser = await super().robot_parser(request)
         current = self._parsers.get(urlparse_cached(request).netloc, parser)
         return parser if isinstance(current, Deferred) else current
+
+
+class BoundedDecompressionMiddleware(HttpCompressionMiddleware):
+    """Scrapy's decompression, whose size-limit refusal is a bare IgnoreRequest (read as a failed
+    download), raised as ``TooLarge`` with the sizes instead: a few KB that inflate past the
+    limit is a compression bomb, recorded ``too_large`` like any page over the limit."""
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest as exc:
+            inflated = getattr(exc.__cause__, "decompressed_size", None)  # Scrapy's size-limit error
+            if inflated is None:
+                raise
+            limit = request.meta.get("download_maxsize", self._max_size)
+            raise TooLarge(f"{len(response.body):,} B compressed inflated past the size limit "
+                           f"({limit:,} B; stopped at {inflated:,} B): a compression bomb, "
+                           "or a page too big to read") from exc

@@ -70,6 +70,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.BackoffMiddleware": 50,
     # Reads Retry-After before RetryMiddleware (550) copies the request.
     "crawlers.middlewares.RetryAfterMiddleware": 555,
+    # Decompression over DOWNLOAD_MAXSIZE (a gzip bomb) is too_large with its sizes, not a failed download.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawlers.middlewares.BoundedDecompressionMiddleware": 590,
 }
 
 EXTENSIONS = {

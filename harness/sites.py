@@ -12,12 +12,13 @@ Routes:
   ``appstore.N.json``. API hosts in the samples are rewritten to this server.
 - ``/forum/?page=N`` and ``/forum/thread/N``: a small generated forum (listing -> thread -> next).
 - ``/robots.txt`` disallows ``/private/``.
-- ``/fault/...``: 500, 404, slow, garbage, oversized, oversized-unannounced, redirect-loop, bad.json, wrong-shape.json,
+- ``/fault/...``: 500, 404, slow, garbage, oversized, oversized-unannounced, gzip-bomb, redirect-loop, bad.json, wrong-shape.json,
   truncated.xml, truncated.html, latin1.xml, dates.xml.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -39,6 +40,8 @@ API_HOSTS = ("https://itunes.apple.com", "https://hn.algolia.com", "https://www.
 PAGING_PARAMS = ("page", "after", "cursor", "max_id", "next_token")
 SLOW_SECONDS = 5.0
 OVERSIZED_BYTES = 2 * 1024 * 1024
+# A synthetic gzip bomb (no real page is one): 20 KB on the wire, 20 MB of zeros once inflated.
+GZIP_BOMB = gzip.compress(bytes(20 * 1024 * 1024), compresslevel=9)
 
 # The generated forum: thread n has posts (author, ISO time or "3/09/15 8:00am" style, text).
 FORUM_PAGES = 2
@@ -132,6 +135,14 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/html")
             self.end_headers()
             self.wfile.write(b"<html><body>" + b"Dell " * (OVERSIZED_BYTES // 5) + b"</body></html>")
+            return None
+        if name == "gzip-bomb":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(GZIP_BOMB)))
+            self.end_headers()
+            self.wfile.write(GZIP_BOMB)
             return None
         if name == "redirect-loop":
             self.send_response(302)

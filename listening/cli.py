@@ -505,6 +505,9 @@ def main() -> None:
     try:
         app()
     except ListeningError as exc:
+        from listening.store.runs import failing
+
+        failing(f"{type(exc).__name__}: {exc}")  # a run this command left open says why, at exit
         kind, code = next((v for k, v in _ERROR_KINDS.items() if isinstance(exc, k)), ("error", 1))
         console.print(f"[red]{kind}:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
         raise SystemExit(code) from exc

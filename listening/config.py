@@ -237,7 +237,7 @@ class AlertRule(Section):
     """One alert rule: what it counts and how far from its baseline is a spike (docs/alerts.md)."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    kind: str = Field(default="issue_negative", description="A registered rule kind: issue_negative, brand_negative, sentiment_shift.")
+    kind: str = Field(default="issue_negative", description="A registered rule kind: issue_negative, brand_negative, sentiment_shift, search_gap.")
     bucket: Literal["1h"] = Field(default="1h", description="Step of evaluation; mention_stats is hourly, so 15min needs finer rollups.")
     window_hours: int = Field(default=6, ge=1, le=168, description="Observed = mentions in the last N buckets.")
     long_window_hours: int | None = Field(default=24, ge=1, le=168, description="Also test this longer window (slow or sparse surges); None: only window_hours.")
@@ -253,6 +253,8 @@ class AlertRule(Section):
     escalate_after_minutes: int | None = Field(default=60, ge=1, description="High severity unacknowledged this long goes to escalation; None: never.")
     brands: list[str] | None = Field(default=None, description="Only these brands; None: all.")
     issues: list[str] | None = Field(default=None, description="Only these issues (issue rules); None: all.")
+    department: str | None = Field(default=None, description="Route this rule's alerts here; None: the issue's department (brand-level: social care).")
+    baseline_weeks: int = Field(default=26, ge=4, le=260, description="search_gap: trailing weeks whose gaps are the usual range (half of them needed).")
     enabled: bool = True
 
 
@@ -260,7 +262,9 @@ def _default_alert_rules() -> list["AlertRule"]:
     return [AlertRule(name="issue-negative", kind="issue_negative"),
             AlertRule(name="brand-negative", kind="brand_negative", min_count=25, threshold=5.0),
             AlertRule(name="sentiment-shift", kind="sentiment_shift", min_count=25, threshold=5.0,
-                      min_ratio=1.4)]
+                      min_ratio=1.4),
+            AlertRule(name="share-of-search", kind="search_gap", department="Marketing", window_hours=168,
+                      long_window_hours=None, min_count=50, threshold=3.5, escalate_after_minutes=None)]
 
 
 class Alerts(Section):

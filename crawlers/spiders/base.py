@@ -24,7 +24,7 @@ from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
-from crawlers.middlewares import Refused, host_port
+from crawlers.middlewares import Refused, TooLarge, host_port
 from crawlers.report import SourceReport
 from listening.config import Config, Source, load_config, query_terms
 from listening.ids import stable_id
@@ -213,6 +213,9 @@ class SourceSpider(scrapy.Spider):
             return
         if isinstance(exc, HttpError):
             self.report.http_error(exc.response.status, exc.response.url, start=start)
+            return
+        if isinstance(exc, TooLarge):  # inflated past the limit: the reason says by how much
+            self.report.problem("too_large", request.url, str(exc), start=start)
             return
         if isinstance(exc, (DownloadTimeoutError, TimeoutError)):
             kind = "timeout"

@@ -32,9 +32,11 @@ if TYPE_CHECKING:
 def __getattr__(name: str) -> Any:
     if name not in _HOME:
         raise AttributeError(f"module 'listening.alerts' has no attribute {name!r}")
-    value = getattr(import_module(f"listening.alerts.{_HOME[name]}"), name)
-    globals()[name] = value  # over the submodule the import just bound to the same name
-    return value
+    module = import_module(f"listening.alerts.{_HOME[name]}")
+    for other, home in _HOME.items():  # every name of that module, over the submodule the import
+        if home == _HOME[name]:        # just bound to the same name (``backtest`` after ``replay``)
+            globals()[other] = getattr(module, other)
+    return globals()[name]
 
 
 def __dir__() -> list[str]:

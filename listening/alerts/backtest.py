@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from listening.alerts import explain, incidents
-from listening.alerts.detect import Finding, enabled_rules, lookback, scan
+from listening.alerts.detect import Finding, enabled_rules, frame_rules, lookback, scan, store_findings
 from listening.alerts.frame import Frame, floor_hour
 from listening.alerts.lifecycle import Book, as_json
 from listening.alerts.rules import Context
 from listening.config import Config
 from listening.notify import routing
+from listening.notify.channels import text
 
 
 @dataclass
@@ -28,6 +29,18 @@ class Replay:
     alerts: list[dict] = field(default_factory=list)
     guarded: list[Finding] = field(default_factory=list)
     cooled: list[Finding] = field(default_factory=list)
+    ctx: Context | None = None
+    ends: np.ndarray | None = None
+    rules: dict = field(default_factory=dict)
+
+    def draw(self, path: str | Path) -> None:
+        """The PNG timeline: each alerted key's counts against its band, why it fired in its title."""
+        from listening.alerts.chart import timeline
+
+        guarded: dict[tuple, list[datetime]] = defaultdict(list)
+        for f in self.guarded:
+            guarded[(f.rule, f.brand, f.issue)].append(f.window_end)
+        timeline(self.ctx, self.rules, self.ends, self.alerts, dict(guarded), path)
 
 
 def replay(store, config: Config, start: datetime, end: datetime,
@@ -35,53 +48,63 @@ def replay(store, config: Config, start: datetime, end: datetime,
     """Evaluate every bucket whose window ends in ``[start, end]``, oldest first."""
     start, end = floor_hour(start), floor_hour(end)
     rules = enabled_rules(config)
-    frame = Frame.load(store, start - lookback(rules), end,
+    hourly = frame_rules(rules)
+    frame = Frame.load(store, start - lookback(hourly), end,
                        collection_jobs=config.alerts.collection_jobs,
                        max_gap_hours=config.alerts.max_run_gap_hours)
     ctx = Context(frame, config)
     ends = np.arange(frame.index(start), frame.index(end) + 1)
     by_end: dict[datetime, list[Finding]] = defaultdict(list)
-    for f in scan(ctx, rules, ends):
+    for f in scan(ctx, hourly, ends):
         by_end[f.window_end].append(f)
-    book, out = Book({r.name: r for r in rules}), Replay()
+    for t, f in store_findings(store, config, rules, [frame.time(e) for e in ends]):
+        by_end[t].append(f)
+    book = Book({r.name: r for r in rules})
+    out = Replay(ctx=ctx, ends=ends, rules=book.rules)
     for e in ends:
         t = frame.time(e)
-        changes = book.step(t, by_end.get(t, []), lambda f: routing.department_for(f.issue, config))
+        changes = book.step(t, by_end.get(t, []), lambda f: routing.department_of(f.rule, f.issue, config))
         out.alerts.extend(changes.opened)
         out.guarded.extend(changes.guarded)
         out.cooled.extend(changes.cooled)
     if png_path:
-        from listening.alerts.chart import timeline
-
-        guarded: dict[tuple, list[datetime]] = defaultdict(list)
-        for f in out.guarded:
-            guarded[(f.rule, f.brand, f.issue)].append(f.window_end)
-        timeline(ctx, book.rules, ends, out.alerts, dict(guarded), png_path)
+        out.draw(png_path)
     return out
 
 
 def backtest(store, config: Config, start: datetime, end: datetime,
              png_path: str | Path | None = None) -> list[dict]:
     """The alerts that would have fired in ``[start, end]`` (JSON form, each with its incident
-    and why it is spiking), oldest first."""
-    alerts = replay(store, config, start, end, png_path).alerts
+    and why it is spiking), oldest first; the PNG timeline titles each panel with why."""
+    seen = replay(store, config, start, end)
+    alerts = seen.alerts
     for inc in incidents.group(alerts):
         for alert in (a for a in alerts if a["_id"] in inc["alerts"]):
             alert["incident"] = inc["id"]
     for alert in alerts:
         explain.attach(store, config, alert)
+    if png_path:
+        seen.draw(png_path)
     return [as_json(a) for a in alerts]
 
 
 def table(alerts: list[dict]) -> str:
-    """A plain-text table of backtest alerts, for terminals and notes."""
-    head = f"{'opened (UTC)':17} {'resolved':17} {'rule':16} {'brand':15} {'issue':16} {'obs':>5} {'exp':>6} sev"
-    rows = [head, "-" * len(head)]
-    for a in alerts:
-        rows.append(f"{a['opened_at'][:16]:17} {(a['resolved_at'] or 'open')[:16]:17} {a['rule']:16} "
-                    f"{a['brand']:15} {a['issue'] or '(all)':16} {a['observed']:>5.0f} "
-                    f"{a['expected']:>6.1f} {a['severity']}")
-    return "\n".join(rows)
+    """A plain-text table of alerts, for terminals and notes: each rule's firings together,
+    each with why it fired in one line (``explanation``)."""
+    head = f"{'opened (UTC)':17} {'resolved':17} {'brand':15} {'issue':16} {'obs':>7} {'exp':>7} sev"
+    rows = []
+    for rule in dict.fromkeys(a["rule"] for a in alerts):
+        mine = [a for a in alerts if a["rule"] == rule]
+        rows += [f"{rule}: {len(mine)} alert{'s' * (len(mine) != 1)}", head, "-" * len(head)]
+        for a in mine:
+            gap = a.get("kind") == "search_gap"  # shares, not counts
+            obs, exp = (f"{100 * a['observed']:+.1f}pt", f"{100 * a['expected']:+.1f}pt") if gap else \
+                (f"{a['observed']:.0f}", f"{a['expected']:.1f}")
+            rows.append(f"{a['opened_at'][:16]:17} {(a['resolved_at'] or 'open')[:16]:17} "
+                        f"{a['brand']:15} {a['issue'] or '(all)':16} {obs:>7} {exp:>7} {a['severity']}")
+            rows.append(f"  why: {text.reason(a.get('explanation'))}")
+        rows.append("")
+    return "\n".join(rows).rstrip("\n") or "No alerts."
 
 
 def budget(alerts: list[dict], config: Config) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from listening.alerts import explain, incidents
-from listening.alerts.detect import enabled_rules, lookback, scan
+from listening.alerts.detect import enabled_rules, frame_rules, lookback, scan, store_findings
 from listening.alerts.frame import Frame, floor_hour
 from listening.alerts.lifecycle import UNRESOLVED, Book, as_json
 from listening.alerts.rules import Context
@@ -86,13 +86,14 @@ def check(store, config: Config, at: datetime | None = None, *, apply: bool = Tr
 
 def _evaluate(store, config: Config, rules, at: datetime):
     """The rules' findings at ``at`` applied to the stored alerts, in memory."""
-    frame = Frame.load(store, at - lookback(rules), at,
+    hourly = frame_rules(rules)
+    frame = Frame.load(store, at - lookback(hourly), at,
                        collection_jobs=config.alerts.collection_jobs,
                        max_gap_hours=config.alerts.max_run_gap_hours, cached=True)
     ctx = Context(frame, config)
-    findings = scan(ctx, rules, np.array([frame.index(at)]))
+    findings = scan(ctx, hourly, np.array([frame.index(at)])) + [f for _, f in store_findings(store, config, rules, [at])]
     book = load_book(store, rules, at)
-    return ctx, book.step(at, findings, lambda f: routing.department_for(f.issue, config)), findings
+    return ctx, book.step(at, findings, lambda f: routing.department_of(f.rule, f.issue, config)), findings
 
 
 def last_applied(store) -> datetime | None:

@@ -1,4 +1,7 @@
-"""Run every enabled rule over a frame: findings for the windows that fire.
+"""Run every enabled rule: findings for the windows that fire.
+
+Most kinds measure the hourly frame (``scan``); a kind with ``findings`` instead reads the
+store itself (``search_gap``: weekly share of search beside share of voice, ``store_findings``).
 
 A finding the coverage guard stops is kept (with its ``guard`` reason) so a backtest
 can show what was held back and why, but it never opens an alert.
@@ -6,35 +9,14 @@ can show what was held back and why, but it never opens an alert.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 
+from listening.alerts import search_gap  # noqa: F401  (registers the search_gap kind)
 from listening.alerts.frame import Frame
-from listening.alerts.rules import SEVERITIES, Context, judge, rule_kind
+from listening.alerts.rules import SEVERITIES, Context, Finding, judge, rule_kind
 from listening.config import AlertRule, Config
-
-
-@dataclass
-class Finding:
-    """One rule firing for one key and one window."""
-
-    rule: str
-    kind: str
-    brand: str
-    issue: str | None
-    window_start: datetime
-    window_end: datetime
-    observed: float
-    expected: float
-    score: float
-    severity: str
-    guard: str = ""
-
-    @property
-    def key(self) -> tuple[str, str, str | None]:
-        return self.rule, self.brand, self.issue
 
 
 def enabled_rules(config: Config) -> list[AlertRule]:
@@ -42,6 +24,22 @@ def enabled_rules(config: Config) -> list[AlertRule]:
     for rule in rules:
         rule_kind(rule)  # unknown kinds fail here, with the rule's name
     return rules
+
+
+def frame_rules(rules: list[AlertRule]) -> list[AlertRule]:
+    """The rules that read the hourly frame (the rest read the store: ``store_findings``)."""
+    return [r for r in rules if hasattr(rule_kind(r), "measure")]
+
+
+def store_findings(store, config: Config, rules: list[AlertRule],
+                   times: list[datetime]) -> list[tuple[datetime, Finding]]:
+    """(evaluation time, finding) of the rules that read the store themselves (weekly share of search)."""
+    out: list[tuple[datetime, Finding]] = []
+    for rule in rules:
+        kind = rule_kind(rule)
+        if hasattr(kind, "findings"):
+            out += kind.findings(store, config, rule, times)
+    return out
 
 
 def lookback(rules: list[AlertRule]) -> timedelta:

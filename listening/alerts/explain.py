@@ -7,6 +7,7 @@ in the alert never disagree.
     band(store, config, alert)        # {"time", "observed", "expected", "low", "high"} or None
     chart_png(store, config, alert)   # the e-mail's PNG, or None when it cannot be drawn
     why(store, config, alert)         # why it is spiking: rising terms, sources, authors, tone, examples
+                                      # (a search_gap alert: its week's shares beside the usual gap)
     attach(store, config, alert)      # the same, kept on the alert (stored, mailed, in ``alerts --json``)
 """
 
@@ -20,8 +21,8 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from listening.alerts import examples as picking
-from listening.alerts import keyness
-from listening.alerts.chart import alert_png, measure_key
+from listening.alerts import keyness, search_gap
+from listening.alerts.chart import alert_png, gap_png, measure_key
 from listening.alerts.detect import lookback
 from listening.alerts.frame import Frame
 from listening.alerts.rules import Context
@@ -74,6 +75,8 @@ def chart_png(store, config: Config, alert: dict, ctx: Context | None = None) ->
     """
     try:
         rule = rule_for(config, alert)
+        if alert.get("kind") == "search_gap":  # weekly shares, not hourly counts
+            return gap_png(alert["brand"], (alert.get("explanation") or why(store, config, alert))["search_gap"])
         end = alert.get("window_end") or alert["opened_at"]
         if ctx is None or ctx.frame.index(end) != ctx.frame.hours:
             ctx = context(store, config, alert, end - timedelta(hours=CHART_HOURS), end)
@@ -132,6 +135,8 @@ def why(store, config: Config, alert: dict) -> dict:
     ``alerts --json``).
     """
     rule = rule_for(config, alert)
+    if alert.get("kind") == "search_gap":  # the week's shares beside their usual gap
+        return search_gap.why(store, config, rule, alert)
     end = alert.get("peak_at") or alert["opened_at"]
     start = end - timedelta(hours=alert["window_hours"])
     base_start = start - timedelta(days=rule.baseline_days)

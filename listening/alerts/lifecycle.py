@@ -59,11 +59,17 @@ def grow(alert: dict, f: Finding) -> None:
     alert["history"] = (alert.get("history") or [])[-(HISTORY_CAP - 1):] + [point]
     alert["buckets"] = alert.get("buckets", 0) + 1
     alert["last_fired_at"] = alert["window_end"] = f.window_end
-    if f.observed - f.expected > alert["observed"] - alert["expected"]:  # most mentions above usual
+    if excess(f.kind, f.observed, f.expected) > excess(f.kind, alert["observed"], alert["expected"]):
         alert.update(peak_at=f.window_end, observed=f.observed, expected=f.expected, score=f.score,
                      window_hours=int((f.window_end - f.window_start) / HOUR))
     if SEVERITY_RANK[f.severity] > SEVERITY_RANK[alert["severity"]]:
         alert["severity"] = f.severity
+
+
+def excess(kind: str, observed: float, expected: float) -> float:
+    """What makes a window the peak: the most mentions above usual, or for a gap (``search_gap``)
+    the furthest from its usual value, either way."""
+    return abs(observed - expected) if kind == "search_gap" else observed - expected
 
 
 def close(alert: dict, at: datetime, who: str) -> None:
@@ -142,7 +148,7 @@ def as_json(alert: dict) -> dict:
     """The public JSON form of an alert (``listening alerts --json``)."""
     def iso(t):
         return t.isoformat() if t else None
-    return {"id": alert["_id"], "rule": alert["rule"], "brand": alert["brand"],
+    return {"id": alert["_id"], "rule": alert["rule"], "kind": alert.get("kind"), "brand": alert["brand"],
             "issue": alert["issue"], "department": alert.get("department"),
             "status": alert["status"], "opened_at": iso(alert["opened_at"]),
             "peak_at": iso(alert.get("peak_at")), "resolved_at": iso(alert.get("resolved_at")),

@@ -8,12 +8,16 @@ then applies the rule's thresholds the same way for every kind. Add a kind with:
     class MyKind:
         brand_level = False
         def measure(self, ctx, rule, brand, ends): yield Measure(...)
+
+A kind that is not hourly counts has ``findings(store, config, rule, times)`` instead of
+``measure`` and judges itself (``search_gap``: weekly share of search beside share of voice).
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Iterator, Protocol
 
 import numpy as np
@@ -35,6 +39,27 @@ class Measure:
     expected: np.ndarray
     variance: np.ndarray
     covered_days: np.ndarray
+
+
+@dataclass
+class Finding:
+    """One rule firing for one key and one window."""
+
+    rule: str
+    kind: str
+    brand: str
+    issue: str | None
+    window_start: datetime
+    window_end: datetime
+    observed: float
+    expected: float
+    score: float
+    severity: str
+    guard: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return self.rule, self.brand, self.issue
 
 
 class RuleKind(Protocol):

@@ -294,14 +294,16 @@ _MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:=^&")
 
 _WORD_JOINER = "\u2060"  # invisible; breaks the patterns Streamlit turns into icons and links
 _AUTOLINKED = re.compile(r"(?i)(?<=w)(?=ww\.)")
+_INDENT = re.compile(r"(?:^|(?<=[\r\n]))[ \t]+")  # a line's indentation, which CommonMark reads as code
 
 
 def plain(text: str | None) -> str:
     """Text made inert for ``st.markdown`` and headings: every markdown character escaped (``&``
     too, or ``&lt;`` would show as ``<``), and a word joiner after ``:`` and ``@`` and inside
     ``www.``, since escaping alone still showed ``:material/warning:`` as an icon and
-    ``www.…``, ``mailto:`` and ``a@b.example`` as links (seen in chromium)."""
-    unlinked = _AUTOLINKED.sub(_WORD_JOINER, text or "")
+    ``www.…``, ``mailto:`` and ``a@b.example`` as links (seen in chromium). A line's leading tabs
+    and spaces become no-break spaces: four of them (or a tab) made it a code block."""
+    unlinked = _AUTOLINKED.sub(_WORD_JOINER, _INDENT.sub(lambda m: "\u00a0" * len(m[0]), text or ""))
     escaped = "".join(f"\\{ch}" if ch in _MARKDOWN_SPECIAL else ch for ch in unlinked)
     return escaped.replace(":", ":" + _WORD_JOINER).replace("@", "@" + _WORD_JOINER).replace("\n", "  \n")
 

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from listening.app import common as dashboard
+from listening.errors import StoreError
 
 st.set_page_config(page_title="Listening Centre", page_icon=":material/hearing:", layout="wide")
 dashboard.require_login(dashboard.config())
@@ -27,4 +28,7 @@ pages = st.navigation({
     ],
 })
 dashboard.who_box()
-pages.run()
+try:
+    pages.run()
+except StoreError as exc:  # an outage is one clear line, not a traceback; the next rerun tries again
+    st.error(f"The database cannot be used right now: {exc}", icon=None)

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from listening.config import Config
+from listening.errors import StoreError
 from listening.store import Store
 from listening.store.runs import scheduled
 
@@ -113,6 +114,14 @@ def run_recorded(job_id: str, body: Callable[[Context, str], Any], *, kind: str 
         raise
     finally:
         renewer.stop()
+        _finish(ctx, job_id, lease, run_id, outcome, started)
+    return run_id
+
+
+def _finish(ctx: Context, job_id: str, lease, run_id: str, outcome: Outcome, started: datetime) -> None:
+    """Record how the run ended and release its lease. With the database still gone, say so:
+    the run stays open, closed at exit or by the next holder of the expired lease."""
+    try:
         ctx.store.runs.finish_if_running(run_id, status=outcome.status, counts=outcome.counts,
                                          error=outcome.error)
         final = ctx.store.runs.get(run_id) or {}
@@ -120,9 +129,11 @@ def run_recorded(job_id: str, body: Callable[[Context, str], Any], *, kind: str 
         period = ctx.timing.get(job_id, Timing()).period
         hold = None if final.get("status") == "stopped" else started + timedelta(seconds=period / 2)
         ctx.store.leases.release(lease, hold_until=hold)
-        log.info("%s: %s %s%s", job_id, final.get("status"), final.get("counts"),
-                 f" ({final['error'][:200]})" if final.get("error") else "")
-    return run_id
+    except StoreError as exc:
+        log.error("%s: %s, and its end could not be recorded: %s", job_id, outcome.status, exc)
+        return
+    log.info("%s: %s %s%s", job_id, final.get("status"), final.get("counts"),
+             f" ({final['error'][:200]})" if final.get("error") else "")
 
 
 def _close_abandoned(ctx: Context, previous: dict | None) -> None:

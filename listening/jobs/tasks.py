@@ -41,7 +41,7 @@ def trends() -> None:
 
 def alerts() -> None:
     """Evaluate the alert rules over the latest rollups."""
-    run_recorded("alerts", lambda ctx, _: call("listening.alerts", "check", ctx.store, ctx.config))
+    run_recorded("alerts", lambda ctx, _: call("listening.alerts.check", "check", ctx.store, ctx.config))
 
 
 def outbox() -> None:

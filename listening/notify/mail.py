@@ -62,7 +62,8 @@ def mention_link(config: Config, mention: dict) -> str:
 # What each rule kind watches, in a lead's words (the kinds are listening.alerts.rules').
 KIND_WORDS = {"issue_negative": "negative mentions of one issue",
               "brand_negative": "all negative mentions of the brand",
-              "sentiment_shift": "the share of the brand's mentions that are negative"}
+              "sentiment_shift": "the share of the brand's mentions that are negative",
+              "search_gap": "the brand's share of voice against its share of search, week by week"}
 
 
 def stamp(t: datetime) -> str:
@@ -79,6 +80,8 @@ def source_name(source: str) -> str:
 def describe(alert: dict) -> tuple[str, str]:
     """(headline, why) in words: observed against expected. ASCII ("times", not a sign), so a
     subject folds at its spaces and reads the same in every mail client."""
+    if alert.get("kind") == "search_gap":
+        return describe_gap(alert)
     what = f"negative {alert['issue'].lower()} mentions" if alert.get("issue") else "negative mentions"
     ratio = alert["observed"] / max(alert["expected"], 0.1)
     headline = f"{alert['brand']}: {what} at {ratio:.1f} times the usual level"
@@ -89,6 +92,29 @@ def describe(alert: dict) -> tuple[str, str]:
     if alert.get("kind") == "sentiment_shift":
         why += " The brand's negative share is up, not only its volume."
     return headline, why
+
+
+def points(share: float | None) -> str:
+    """A share or a gap in percentage points, signed: '+4.2'."""
+    return "n/a" if share is None else f"{round(100 * share, 1) + 0.0:+.1f}"  # + 0.0: never "-0.0"
+
+
+def describe_gap(alert: dict) -> tuple[str, str]:
+    """(headline, why) of a search_gap alert: the week's gap against the usual one."""
+    headline = (f"{alert['brand']}: share of voice minus share of search at {points(alert['observed'])} points, "
+                f"usually {points(alert['expected'])}")
+    gap = (alert.get("explanation") or {}).get("search_gap")
+    start = alert.get("window_start") or alert["opened_at"]
+    if not gap:
+        return headline, f"In the week from {stamp(start)} the gap left its usual range."
+    usual = gap["usual"]
+    return headline, (
+        f"In the week from {stamp(start)}, {alert['brand']} had {gap['share_of_voice']:.1%} of the "
+        f"{gap['category']} mentions and {gap['share_of_search']:.1%} of its Google searches "
+        f"({gap['share_of_search_lo']:.1%} to {gap['share_of_search_hi']:.1%}): it was {gap['direction']}, "
+        f"a gap of {points(gap['gap'])} points where the weeks before put it at {points(usual['median'])} "
+        f"(usual range {points(usual['low'])} to {points(usual['high'])}). Share of search tends to lead "
+        f"market share (Binet): a brand searched for more than it is talked about is gaining demand.")
 
 
 def _examples(store, config: Config, alert: dict) -> list[dict]:
@@ -123,7 +149,8 @@ def render_alert(store, config: Config, alert: dict, *, to: list[str], key: str,
                    opened=stamp(alert["opened_at"]), alert_url=alert_url(config, alert),
                    quiet=next((r.resolve_after_quiet for r in config.alerts.rules if r.name == alert["rule"]), 6),
                    escalation=escalation_minutes is not None, escalation_minutes=escalation_minutes,
-                   chart_cid=cid[1:-1] if png else None, spiking=_readable(alert.get("explanation")))
+                   chart_cid=cid[1:-1] if png else None, spiking=_readable(alert.get("explanation")),
+                   gap=(alert.get("explanation") or {}).get("search_gap"), points=points)
     prefix = "ESCALATION " if escalation_minutes is not None else ""
     msg = _envelope(config, to, f"{prefix}[{alert['severity']}] {headline}", key)
     msg.set_content(_env.get_template("alert.txt.j2").render(context))
@@ -180,12 +207,14 @@ def thread(msg: EmailMessage, alert: dict) -> None:
 
 
 def _told_already(store, alert: dict) -> bool:
-    """A brand-level alert whose brand already has another brand-level alert open and
-    mailed (negative volume and negative share move together): one mail, not two."""
+    """A brand-level alert whose brand already has another brand-level alert of the same
+    department open and mailed (negative volume and negative share move together): one mail,
+    not two. Marketing's share-of-search alert is not social care's negative spike."""
     if alert.get("issue") is not None:
         return False
     return any(other["_id"] != alert["_id"] and other["brand"] == alert["brand"]
-               and other.get("issue") is None and store.outbox.get(f"alert:{other['_id']}:opened")
+               and other.get("issue") is None and other.get("department") == alert.get("department")
+               and store.outbox.get(f"alert:{other['_id']}:opened")
                for other in store.alerts.open_alerts())
 
 
@@ -267,7 +296,8 @@ def render_digest(store, config: Config, department, now: datetime, key: str) ->
                     "observed": a["observed"], "expected": a["expected"], "status": a["status"],
                     "opened": stamp(a["opened_at"]), "url": alert_url(config, a)}
                    for a in store.alerts.open_alerts()
-                   if a.get("department") == department.name or (a.get("issue") is None and is_care)]
+                   if a.get("department") == department.name
+                   or (a.get("issue") is None and is_care and a.get("department") in (None, routing.SOCIAL_CARE))]
     local = now.astimezone(ZoneInfo(department.timezone))
     shares = _shares(store, config, now)
     context = dict(department=department.name, day=f"{local:%a %d %b %Y}", tz=department.timezone,

@@ -22,6 +22,13 @@ def department_for(issue: str | None, config: Config) -> str:
     return name or SOCIAL_CARE
 
 
+def department_of(rule: str, issue: str | None, config: Config) -> str:
+    """A finding's department: its rule's own (``alerts.rules[].department``, e.g. share of search
+    to marketing), else the issue's owner (``department_for``)."""
+    own = next((r.department for r in config.alerts.rules if r.name == rule), None)
+    return own or department_for(issue, config)
+
+
 def department(config: Config, name: str | None) -> Department | None:
     return next((d for d in config.departments if d.name == name), None)
 
@@ -32,7 +39,7 @@ def care_department(config: Config) -> Department | None:
 
 def recipients(alert: dict, config: Config) -> list[str]:
     """Addresses for an alert's first notification."""
-    if alert.get("issue") is None and config.alerts.social_care:
+    if alert.get("issue") is None and alert.get("department") in (None, SOCIAL_CARE) and config.alerts.social_care:
         return list(config.alerts.social_care)
     dept = department(config, alert.get("department"))
     if dept is None and alert.get("issue") is None:

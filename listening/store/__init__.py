@@ -9,18 +9,19 @@ pymongo, only plain dicts, dataclasses and our own errors.
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable
+from typing import Any, Callable
 
 from pymongo import MongoClient, WriteConcern
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 from pymongo.uri_parser import parse_uri
 
-from listening.errors import StoreUnavailable
+from listening.errors import StoreError
 from listening.settings import settings
 from listening.store.alerts import AlertRepo
 from listening.store.brand_queries import BrandQueryRepo
 from listening.store.daily import DailyRepo
+from listening.store.edge import guarded_class, translated
 from listening.store.embedded import data_dir, embedded_uri, revive
 from listening.store.feed import FeedRepo
 from listening.store.leases import LeaseRepo
@@ -39,6 +40,7 @@ DEFAULT_DB = "listening"
 __all__ = ["Store"]
 
 
+@guarded_class
 class Store:
     """A connection to one database, with a repository per concern."""
 
@@ -79,16 +81,20 @@ class Store:
             uri = embedded_uri(folder)
             heal = partial(revive, folder)
         listeners = [Healer(heal)] if heal else []
-        client: MongoClient = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=30_000,
-                                          event_listeners=listeners)
+        where = f"{'the embedded store' if heal else 'MONGO_URI'} ({_redacted(uri)})"
+        # A URI's own serverSelectionTimeoutMS wins (a keyword would override it).
+        wait: dict[str, Any] = {} if "serverselectiontimeoutms=" in uri.lower() else {"serverSelectionTimeoutMS": 30_000}
+        try:
+            client: MongoClient = MongoClient(uri, tz_aware=True, event_listeners=listeners, **wait)
+        except PyMongoError as exc:  # a URI that does not parse
+            raise StoreError(f"cannot use {where}: {translated(exc)}") from exc
         store = cls(client, db_name or env.db or DEFAULT_DB, heal=heal, healers=listeners)
         try:
             store.ensure_indexes()
             store.upgrade()
-        except PyMongoError as exc:
+        except StoreError as exc:  # no server, wrong credentials (the edge translated them)
             client.close()
-            where = "the embedded store" if heal else "MONGO_URI"
-            raise StoreUnavailable(f"cannot use {where} ({_redacted(uri)}): {str(exc).split(' (configured timeouts')[0]}") from exc
+            raise type(exc)(f"cannot use {where}: {exc}") from exc.__cause__
         return store
 
     def ensure_indexes(self) -> None:

@@ -15,10 +15,12 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from listening.ids import alert_key
+from listening.store.edge import guarded_class
 
 UNRESOLVED = ["open", "acknowledged"]
 
 
+@guarded_class
 class AlertRepo:
     """``alerts``."""
 

@@ -10,7 +10,10 @@ from datetime import datetime, timezone
 
 from pymongo.database import Database
 
+from listening.store.edge import guarded_class
 
+
+@guarded_class
 class BrandQueryRepo:
     """``brand_queries``: one document per brand."""
 

@@ -22,6 +22,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.database import Database
 
+from listening.store.edge import guarded_class
 from listening.store.mentions import ALL_ISSUES, MentionRepo
 
 DAY = timedelta(days=1)
@@ -34,6 +35,7 @@ def day_of(t: datetime) -> datetime:
     return t.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+@guarded_class
 class DailyRepo:
     """``mention_stats_daily`` and ``dashboard_state``."""
 

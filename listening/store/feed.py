@@ -26,6 +26,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 
+from listening.store.edge import guarded_class
 from listening.store.mentions import MentionRepo, rollup_keys
 
 FIRST_SLICE = timedelta(minutes=30)
@@ -87,6 +88,7 @@ class Page:
     complete: bool     # True when the whole window was scanned or the page is full
 
 
+@guarded_class
 class FeedRepo:
     """Reads and human edits of single mentions (``mentions``, ``mention_audit``)."""
 

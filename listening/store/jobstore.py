@@ -28,6 +28,7 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from listening.errors import StoreError
+from listening.store.edge import guarded, guarded_class
 
 COLLECTION = "scheduler_jobs"
 REFUSED = "scheduler_jobs_refused"
@@ -112,6 +113,7 @@ def _date(text: str | None) -> datetime | None:
     return moment
 
 
+@guarded_class
 class PlainJobStore(BaseJobStore):
     """An APScheduler job store of plain documents, running only allow-listed functions."""
 
@@ -221,6 +223,7 @@ def job_store(store, allowed: Iterable[str]) -> PlainJobStore:
     return PlainJobStore(store.db[COLLECTION], allowed)
 
 
+@guarded
 def next_runs(store) -> dict[str, datetime | None]:
     """Job id -> next run time (None: paused), read without building any job.
 

@@ -10,9 +10,12 @@ from typing import Iterator
 
 from pymongo.database import Database
 
+from listening.store.edge import guarded
+
 LABEL_FIELDS = {"_id": 1, "text": 1, "labels": 1}
 
 
+@guarded
 def iter_labelled(db: Database, *, batch_size: int = 2000) -> Iterator[dict]:
     """Every mention with a sentiment or issue label: ``{_id, text, labels}``."""
     query = {"$or": [{"labels.sentiment": {"$exists": True}},
@@ -20,6 +23,7 @@ def iter_labelled(db: Database, *, batch_size: int = 2000) -> Iterator[dict]:
     yield from db["mentions"].find(query, LABEL_FIELDS, batch_size=batch_size)
 
 
+@guarded
 def count_labelled(db: Database) -> int:
     return db["mentions"].count_documents({"$or": [{"labels.sentiment": {"$exists": True}},
                                                    {"labels.issue": {"$exists": True}}]})

@@ -25,6 +25,8 @@ from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from listening.store.edge import guarded_class
+
 
 @dataclass(frozen=True)
 class Lease:
@@ -37,6 +39,7 @@ class Lease:
     previous: dict | None
 
 
+@guarded_class
 class LeaseRepo:
     """``leases``: ``_id`` is the job id."""
 

@@ -26,6 +26,7 @@ from pymongo.errors import BulkWriteError
 
 from listening.ids import stable_id
 from listening.models import sentiment_label
+from listening.store.edge import guarded_class
 from listening.store.resilience import with_retry
 from listening.store.rollup_log import RollupLog
 
@@ -61,6 +62,7 @@ def rollup_keys(doc: dict) -> Iterator[tuple[str, str, str, str, datetime]]:
             yield brand, issue, own, source, hour
 
 
+@guarded_class
 class MentionRepo:
     """``mentions`` and ``mention_stats``."""
 

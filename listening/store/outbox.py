@@ -19,11 +19,14 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from listening.store.edge import guarded_class
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@guarded_class
 class OutboxRepo:
     """``outbox``."""
 

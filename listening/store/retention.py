@@ -19,11 +19,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from listening.store.edge import guarded
+
 EXPIRED_FIELDS = ("text", "title", "author", "url")
 DROPPED_FIELDS = ("matched_terms", "labels", "extra", "external_id")
 STEP = timedelta(days=1)
 
 
+@guarded
 def expire_mentions(store, before: datetime, *, stop: Callable[[], bool] | None = None) -> int:
     """Strip the content of mentions collected before ``before``; return how many.
 
@@ -48,6 +51,7 @@ def expire_mentions(store, before: datetime, *, stop: Callable[[], bool] | None 
     return total
 
 
+@guarded
 def expired_count(store) -> int:
     """How many mentions are stubs."""
     return store.mentions.collection.count_documents({"expired_at": {"$exists": True}})

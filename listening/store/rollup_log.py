@@ -25,6 +25,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, WriteConcern
 from pymongo.database import Database
 
+from listening.store.edge import guarded_class
 from listening.store.embedded import process_alive
 
 ABANDONED_AFTER = timedelta(minutes=30)  # far longer than any one batch takes
@@ -32,6 +33,7 @@ KEEP = timedelta(days=2)
 HOST = socket.gethostname()
 
 
+@guarded_class
 class RollupLog:
     """``rollup_log``: one document per batch."""
 

@@ -29,6 +29,7 @@ import pymongo
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 
+from listening.store.edge import guarded_class
 from listening.store.embedded import process_alive
 
 FAILED = ("failed", "timeout", "abandoned")
@@ -91,6 +92,12 @@ class _Open:
 OPEN = _Open()
 
 
+def failing(error: str) -> None:
+    """The process is ending on ``error`` (``cli.main`` caught it): the runs it leaves open
+    close ``failed`` with it at exit."""
+    OPEN.ending = OPEN.ending or f"failed:{error}"
+
+
 def _catch_stop_signals() -> None:
     """SIGTERM (docker stop, kill) as an exit that unwinds ``finally`` blocks and atexit,
     where the default would end the process on the spot; Ctrl-C noted as a stop, since the
@@ -113,6 +120,7 @@ def _catch_stop_signals() -> None:
         signal.signal(signal.SIGINT, on_int)
 
 
+@guarded_class
 class RunRepo:
     """``runs``."""
 
@@ -153,12 +161,13 @@ class RunRepo:
 
     def finish(self, run_id: str, *, status: str = "ok", counts: dict | None = None,
                error: str | None = None, **details: Any) -> None:
-        """Record how the run ended: ``ok``, ``partial`` (some rejects) or ``failed``."""
-        OPEN.discard(run_id)
+        """Record how the run ended: ``ok``, ``partial`` (some rejects) or ``failed``.
+        Until that write succeeds, the run stays open for ``close_all`` at exit."""
         self.collection.update_one({"_id": run_id}, {"$set": {
             "status": status, "finished_at": datetime.now(timezone.utc),
             "counts": counts or {}, "error": error, **details,
         }})
+        OPEN.discard(run_id)
 
     def finish_if_running(self, run_id: str, **outcome: Any) -> bool:
         """``finish`` unless the run was already finished (by the library that adopted it)."""

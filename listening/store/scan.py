@@ -14,12 +14,14 @@ from typing import Any, Iterator
 
 from pymongo.collection import Collection
 
+from listening.store.edge import guarded
 from listening.store.mentions import MentionRepo, rollup_keys
 
 # What matching reads: the texts and the fields a query may filter on.
 MATCH_FIELDS = ("text", "title", "source", "lang", "author", "published_at", "brands", "matched_terms")
 
 
+@guarded
 def mention_ids(collection: Collection, *, since: datetime | None = None,
                 until: datetime | None = None) -> list[Any]:
     """Ids of the mentions published in ``[since, until)``, newest first."""
@@ -30,6 +32,7 @@ def mention_ids(collection: Collection, *, since: datetime | None = None,
     return [r["_id"] for r in rows]
 
 
+@guarded
 def iter_mentions(collection: Collection, *, since: datetime | None = None,
                   until: datetime | None = None, fields: tuple[str, ...] | None = MATCH_FIELDS,
                   batch_size: int = 2000, limit: int | None = None) -> Iterator[list[dict]]:
@@ -47,6 +50,7 @@ def iter_mentions(collection: Collection, *, since: datetime | None = None,
             yield batch
 
 
+@guarded
 def iter_window(collection: Collection, *, since: datetime | None = None, until: datetime | None = None,
                 fields: tuple[str, ...] = MATCH_FIELDS, batch_size: int = 2000) -> Iterator[list[dict]]:
     """Every mention in ``[since, until)`` in one range read, in no order, in batches: for
@@ -65,6 +69,7 @@ def iter_window(collection: Collection, *, since: datetime | None = None, until:
         yield batch
 
 
+@guarded
 def set_brands(repo: MentionRepo, changes: list[tuple[dict, dict[str, Any]]]) -> list[Any]:
     """Give mentions new ``brands`` (and ``matched_terms``, ...) and move their rollup cells.
 

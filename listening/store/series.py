@@ -15,12 +15,14 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
 
 from listening.ids import stable_id
+from listening.store.edge import guarded_class
 from listening.store.rollup_log import RollupLog
 
 ALL_ISSUES = "*"
 _CELL_FIELDS = {"_id": 0, "brand": 1, "issue": 1, "label": 1, "source": 1, "hour": 1, "count": 1}
 
 
+@guarded_class
 class SeriesRepo:
     """Hourly series over ``mention_stats``, plus what an alert shows as evidence."""
 
@@ -81,6 +83,7 @@ class SeriesRepo:
         return list(self.mentions.find(query, fields).limit(limit))
 
 
+@guarded_class
 class SeriesCache:
     """``alert_series``: the rollups re-shaped for the alert rules, one document per
     (brand, issue, class, source, week) holding that week's hourly counts (its ``_id`` is

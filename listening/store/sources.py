@@ -16,12 +16,14 @@ from typing import Any
 
 from pymongo.database import Database
 
+from listening.store.edge import guarded_class
 from listening.timeparse import parse_time
 
 MAX_VALIDATORS = 2000  # per source; the oldest are forgotten (a re-fetch costs one page)
 MAX_SEEN = 5000  # items per source; the least recently seen are forgotten (a re-read costs one update)
 
 
+@guarded_class
 class SourceStateRepo:
     """``source_state``."""
 

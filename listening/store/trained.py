@@ -15,11 +15,13 @@ from pymongo import DESCENDING
 from pymongo.database import Database
 
 from listening.errors import ModelTooLarge
+from listening.store.edge import guarded_class
 from listening.store.labels import count_labelled, iter_labelled
 
 MAX_BLOB_BYTES = 15 * 1024 * 1024  # MongoDB's document limit is 16 MB
 
 
+@guarded_class
 class ModelRepo:
     """``models``, plus read access to the labelled mentions models learn from."""
 

@@ -28,6 +28,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from listening.ids import stable_id
+from listening.store.edge import guarded_class
 
 POINT_KEY = ("category", "scope", "term", "geo", "trends_category", "property", "resolution", "date")
 RELATED_KEY = ("term", "geo", "timeframe", "kind", "query")
@@ -58,6 +59,7 @@ def _upsert_by_key(collection: Collection, rows: Iterable[dict], fields: tuple[s
                            for key, row in by_key.items()], ordered=False)
 
 
+@guarded_class
 class TrendsRepo:
     """``search_volume``, ``trends_cache``, ``related_queries``, ``trends_state``."""
 

@@ -33,6 +33,7 @@ from pymongo import DeleteOne, UpdateMany, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from listening.store.edge import guarded, guarded_class
 from listening.store.mentions import rollup_keys
 from listening.store.rollup_log import HOST
 
@@ -49,6 +50,7 @@ POLL = 1.0
 log = logging.getLogger(__name__)
 
 
+@guarded_class
 class StoreFormat:
     """``store_meta``'s format marker."""
 
@@ -68,6 +70,7 @@ def joined_ids(collection: Collection) -> bool:
     return collection.find_one({"_id": {"$regex": r"\|"}}, {"_id": 1}) is not None
 
 
+@guarded
 def upgrade(store: Store) -> dict[str, int] | None:
     """Bring ``store`` to ``FORMAT``, or wait while another process does; what this one
     did, or None when there was nothing to do."""
@@ -117,6 +120,7 @@ REKEY_FIELDS = {"key": 1, "source": 1, "source_kind": 1, "external_id": 1, "url"
 REKEY_BATCH = 1000
 
 
+@guarded
 def rekey_mentions(store: Store, moved: Callable[[dict], tuple[str, str] | None]) -> dict[str, int] | None:
     """Move each mention to the id of its global identity, once per store.
 

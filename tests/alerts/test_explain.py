@@ -128,3 +128,32 @@ def test_the_alerts_page_shows_why(airline_store, demo_config, store_env):
     assert list(terms["rising term"]) == [t["term"] for t in why["terms"]]
     shown = next(v for v in frames if "copies" in v.columns)
     assert list(shown["text"]) == [m["text"] for m in why["examples"]]
+
+
+def test_the_backtest_table_groups_each_rules_firings_with_why(explained):
+    from listening.alerts import table
+    from listening.notify.channels.text import reason
+
+    out = table(explained)
+    rules = list(dict.fromkeys(a["rule"] for a in explained))
+    assert [line.split(":")[0] for line in out.splitlines() if line.endswith(("alert", "alerts"))] == rules
+    assert out.count("\n  why: rising ") == len(explained)
+    southwest = next(a for a in surge(explained) if a["brand"] == "Southwest")
+    assert f"  why: {reason(southwest['explanation'])}" in out
+
+
+def test_the_alerts_page_replays_the_backtest_with_why(airline_store, store_env, monkeypatch):
+    """The page's Backtest expander on the airline tweets (the page reads that store)."""
+    from streamlit.testing.v1 import AppTest
+
+    from listening.app.serve import ENTRY
+
+    monkeypatch.setenv("LISTENING_DB", airline_store.db.name)
+    at = AppTest.from_file(str(ENTRY), default_timeout=180).run()
+    at.switch_page("views/alerts.py").run()
+    at.toggle(key="alerts_backtest").set_value(True).run()
+    assert not at.exception, at.exception
+    frames = [f.value for f in at.dataframe if "why" in f.value.columns]
+    assert frames and all(w.startswith("rising ") for f in frames for w in f["why"])
+    assert any("incidents" in c.value for c in at.code)  # the weekly budget
+    assert any(m.value == "**Why it is spiking**" for m in at.markdown)  # one firing explained

@@ -400,3 +400,16 @@ def test_a_mention_link_is_never_empty_and_never_a_script():
     assert link({"_id": "a b/c", "url": None}) == "/live?mention=a%20b/c"
     assert link({"_id": "x", "url": "javascript:alert(1)"}) == "/live?mention=x"
     assert link({"_id": "x", "url": "https://example.com/m/1"}) == "https://example.com/m/1"
+
+
+def test_a_store_that_cannot_be_used_is_one_line_on_the_page(tmp_path, monkeypatch):
+    """Nothing listens at MONGO_URI: the page says so in one line, no traceback."""
+    from harness.ports import free_port
+
+    monkeypatch.setenv("MONGO_URI", f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=500")
+    monkeypatch.setenv("LISTENING_DATA", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert len(at.error) == 1, [e.value for e in at.error]
+    assert at.error[0].value.startswith("The database cannot be used right now: cannot use MONGO_URI")
+    assert "the database is unreachable" in at.error[0].value

@@ -81,7 +81,8 @@ def site_config(base: str, *, slow: bool = True):
             {"name": "t_bad_json", "kind": "json_api", "preset": "hackernews",
              "urls": [f"{base}/fault/bad.json", f"{base}/fault/wrong-shape.json"]},
             {"name": "t_bad_html", "kind": "html", "urls": [
-                f"{base}/fault/oversized", f"{base}/fault/oversized-unannounced", f"{base}/fault/truncated.html",
+                f"{base}/fault/oversized", f"{base}/fault/oversized-unannounced", f"{base}/fault/gzip-bomb",
+                f"{base}/fault/truncated.html",
                 f"{base}/private/page"]},
             {"name": "t_bad_mapping", "kind": "json_api", "mapping": {"items": "data"},
              "urls": [f"{base}/api/reddit"]},
@@ -232,7 +233,9 @@ def test_faults_are_recorded_per_source_and_the_rest_is_stored(crawled):
     json_kinds = run["sources"]["t_bad_json"]["problem_counts"]
     assert json_kinds == {"bad_json": 1, "wrong_shape": 1}
     html_kinds = run["sources"]["t_bad_html"]["problem_counts"]
-    assert html_kinds["too_large"] == 2 and html_kinds["robots_disallowed"] == 1
+    assert html_kinds["too_large"] == 3 and html_kinds["robots_disallowed"] == 1
+    bomb = next(p for p in run["sources"]["t_bad_html"]["problem_examples"] if p["url"].endswith("/gzip-bomb"))
+    assert bomb["kind"] == "too_large" and "compression bomb" in bomb["detail"], bomb  # not download_failed
     assert html_kinds["truncated_html"] == 1
     assert run["sources"]["t_bad_mapping"]["status"] == "failed"
     assert "config" in run["sources"]["t_bad_mapping"]["problem_counts"]

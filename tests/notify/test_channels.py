@@ -24,6 +24,7 @@ from listening.ingest.pipeline import Pipeline
 from listening.notify import channels
 from listening.store import Store
 from tests.conftest import TWEETS_CSV
+from tests.support.smtp_server import smtp_server
 from tests.support.webhook_server import webhook_server
 
 UTC = timezone.utc
@@ -41,23 +42,42 @@ def with_channels(demo_config, kind: str):
 
 
 @pytest.fixture(scope="module")
-def storm(mongo_uri, demo_config, tmp_path_factory):
-    """The real alerts ``check`` opens for 22 Feb 2015 08:00 UTC (public JSON form)."""
+def storm_store(mongo_uri, demo_config, tmp_path_factory):
+    """The airline tweets and what ``check`` did for 22 Feb 2015 08:00 UTC: (store, touched alerts);
+    the store's outbox holds the e-mails it queued."""
     client = MongoClient(mongo_uri, tz_aware=True)
     store = Store(client, f"test_channels_{uuid.uuid4().hex[:8]}")
     store.ensure_indexes()
     import_file(Pipeline(store, demo_config), TWEETS_CSV, demo_config.import_mapping, source="tweets",
                 rejects_path=tmp_path_factory.mktemp("channels") / "r.jsonl")
-    touched = check(store, demo_config, AT)
-    yield [a for a in touched if a["severity"] != "low"]
+    yield store, check(store, demo_config, AT)
     client.drop_database(store.db.name)
     client.close()
+
+
+@pytest.fixture(scope="module")
+def storm(storm_store):
+    """The real alerts ``check`` opens for 22 Feb 2015 08:00 UTC (public JSON form)."""
+    return [a for a in storm_store[1] if a["severity"] != "low"]
 
 
 @pytest.fixture
 def env(monkeypatch):
     monkeypatch.setenv("LC_TEST_HOOK_KEY", SECRET)
     return monkeypatch
+
+
+def flush_mail_in_a_new_process(mongo_uri: str, db: str, port: int, now: datetime) -> dict:
+    """The e-mail notifier's restart: a fresh process sends what ``check`` queued, over SMTP."""
+    code = ("import json,sys; from datetime import datetime; from listening.config import load_config; "
+            "from listening.store import Store; from listening.notify.outbox import flush; "
+            "from listening.config import PACKAGED_DEMO; from pymongo import MongoClient; "
+            "s = Store(MongoClient(sys.argv[1], tz_aware=True), sys.argv[2]); "
+            "print(json.dumps(flush(s, load_config(PACKAGED_DEMO), now=datetime.fromisoformat(sys.argv[3]))))")
+    out = subprocess.run([sys.executable, "-c", code, mongo_uri, db, now.isoformat()],
+                         capture_output=True, text=True, timeout=120, check=True,
+                         env={**__import__("os").environ, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port)})
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def flush_in_a_new_process(mongo_uri: str, db: str, config_path, url: str, now: datetime) -> dict:
@@ -92,6 +112,29 @@ def test_one_post_per_alert_event_across_a_restart(kind, storm, store, mongo_uri
     assert len(hook.posts) == len(keys) == len(set(keys)) == len(storm)
     assert sorted(keys) == sorted(f"alert:{a['id']}:opened:{a['department'] if a['issue'] else 'Customer Care'}/{kind}"
                                   for a in storm)
+
+
+def test_email_one_message_per_alert_event_across_a_restart_and_a_retried_451(storm_store, mongo_uri, demo_config):
+    """E-mail, the built-in notifier, the same way: what ``check`` queued is sent by a new process
+    to an SMTP server on 127.0.0.1 that first answers 451 (SMTP's transient refusal; a 5xx there
+    is permanent by design), retried after the backoff, each alert event received once."""
+    store, _ = storm_store
+    queued = sorted(m["_id"] for m in store.outbox.collection.find({"status": "pending"}))
+    assert queued and all(k.startswith("alert:") and k.endswith((":opened", ":escalated")) for k in queued)
+    now = datetime.now(UTC).replace(microsecond=0)
+    with smtp_server(fail_first=1) as (inbox, port):
+        assert flush_mail_in_a_new_process(mongo_uri, store.db.name, port, now) == \
+            {"sent": 0, "retry": 1, "failed": 0}
+        assert flush_mail_in_a_new_process(mongo_uri, store.db.name, port, now + timedelta(seconds=1)) == \
+            {"sent": len(queued) - 1, "retry": 0, "failed": 0}  # the refused one waits for its backoff
+        assert flush_mail_in_a_new_process(
+            mongo_uri, store.db.name, port, now + timedelta(seconds=demo_config.alerts.backoff_seconds + 1)) == \
+            {"sent": 1, "retry": 0, "failed": 0}
+        assert flush_mail_in_a_new_process(mongo_uri, store.db.name, port, now + timedelta(hours=2)) == \
+            {"sent": 0, "retry": 0, "failed": 0}
+    assert inbox.refused == 1
+    assert sorted(m["X-Listening-Key"] for _, m in inbox.messages) == queued  # one message per event
+    assert len({m["Message-ID"] for _, m in inbox.messages}) == len(queued)
 
 
 @pytest.mark.parametrize("kind", ["slack", "teams", "webhook"])

@@ -70,3 +70,24 @@ def test_a_crash_marks_the_run_failed_with_its_error(store_env, tmp_path):
     assert done.returncode == 1 and "disk on fire" in done.stderr
     (run,) = store_env.runs.recent("probe")
     assert run["status"] == "failed" and run["error"] == "RuntimeError: disk on fire"
+
+
+def test_a_command_ending_on_our_error_closes_its_run_failed_with_it(store_env, tmp_path):
+    """Synthetic: a command that starts a run and then meets a store error (as one lost mid-run
+    raises it), through the real ``cli.main``: one line, exit 3, the run failed with the error."""
+    script = ("import sys\n"
+              "from listening import cli\n"
+              "from listening.errors import StoreUnavailable\n"
+              "from listening.store import Store\n"
+              "@cli.app.command('probe')\n"
+              "def probe():\n"
+              "    Store.connect().runs.start('probe')\n"
+              "    raise StoreUnavailable('the database is unreachable: synthetic')\n"
+              "sys.argv = ['listening', 'probe']\n"
+              "cli.main()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, env=os.environ.copy())
+    assert done.returncode == 3 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == "store error: the database is unreachable: synthetic"
+    (run,) = store_env.runs.recent("probe")
+    assert run["status"] == "failed" and run["error"] == "StoreUnavailable: the database is unreachable: synthetic"

@@ -13,12 +13,17 @@ from harness.ports import free_port  # noqa: F401 - tests import it from here to
 
 
 class Inbox:
-    """Messages received, parsed with the modern e-mail policy."""
+    """Messages received, parsed with the modern e-mail policy; the first ``fail_first`` are
+    refused with a transient 451 (a server that is unwell for a moment)."""
 
-    def __init__(self) -> None:
+    def __init__(self, fail_first: int = 0) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.fail_first, self.refused = fail_first, 0
 
     async def handle_DATA(self, server, session, envelope):
+        if self.refused < self.fail_first:
+            self.refused += 1
+            return "451 4.3.0 Try again later"
         msg = message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append((list(envelope.rcpt_tos), msg))
         return "250 Message accepted for delivery"
@@ -28,9 +33,11 @@ class Inbox:
 
 
 @contextmanager
-def smtp_server(port: int | None = None) -> Iterator[tuple[Inbox, int]]:
-    """Run a server on ``port`` (a free one by default) for the block."""
-    inbox, port = Inbox(), port or free_port()
+def smtp_server(port: int | None = None, *, fail_first: int = 0,
+                handler: Inbox | None = None) -> Iterator[tuple[Inbox, int]]:
+    """Run a server on ``port`` (a free one by default) for the block; ``handler``: an Inbox
+    that also acts on what arrives."""
+    inbox, port = handler or Inbox(fail_first), port or free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:

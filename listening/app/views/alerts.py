@@ -60,7 +60,41 @@ def spiking(key: str, alert_id: str) -> dict | None:
     return alert.get("explanation") or explain.attach(store, d.config(), alert)
 
 
-def show_spiking(why: dict) -> None:
+def show_gap(alert: dict, why: dict | None) -> None:
+    """A search_gap alert: weekly share of voice and of search, and the gap against its usual range."""
+    gap = (why or {}).get("search_gap")
+    if not gap:
+        st.caption("This alert has no weekly series to show (its explanation could not be computed).")
+        return
+    usual = gap["usual"]
+    st.markdown("**Why it moved**")
+    st.caption(d.plain(
+        f"In the week from {why['window']['start'][:10]}, {alert['brand']} had {gap['share_of_voice']:.1%} of the "
+        f"{gap['category']} mentions ({gap['brand_mentions']} of {why['window']['mentions']}) and "
+        f"{gap['share_of_search']:.1%} of its Google searches ({gap['share_of_search_lo']:.1%} to "
+        f"{gap['share_of_search_hi']:.1%}): {gap['direction']}. Gap {100 * gap['gap']:+.1f} points; the "
+        f"{why['baseline']['weeks']} weeks before put it at {100 * usual['median']:+.1f} "
+        f"(usual range {100 * usual['low']:+.1f} to {100 * usual['high']:+.1f}). Share of search tends to lead "
+        "market share (Binet): searched for more than talked about is demand the brand is gaining."))
+    weeks = pd.DataFrame(gap["series"]).assign(date=lambda f: pd.to_datetime(f["date"]))
+    shares = weeks.melt(id_vars="date", value_vars=["share_of_voice", "share_of_search"], var_name="share",
+                        value_name="value").replace({"share_of_voice": "share of voice",
+                                                     "share_of_search": "share of search"})
+    top = alt.Chart(shares).mark_line(point=True).encode(
+        x=alt.X("date:T", title=None), y=alt.Y("value:Q", title="share of category", axis=alt.Axis(format="%")),
+        color=alt.Color("share:N", title=None), tooltip=["date:T", "share:N", alt.Tooltip("value:Q", format=".1%")])
+    band = alt.Chart(pd.DataFrame({"low": [usual["low"]], "high": [usual["high"]]})).mark_rect(
+        color="#9ecae1", opacity=0.4).encode(y="low:Q", y2="high:Q")
+    line = alt.Chart(weeks).mark_line(point=True, color="#222222").encode(
+        x=alt.X("date:T", title=None), y=alt.Y("gap:Q", title="gap (voice - search)", axis=alt.Axis(format="+%")),
+        tooltip=["date:T", alt.Tooltip("gap:Q", format="+.1%")])
+    st.altair_chart(alt.vconcat(top.properties(height=160), alt.layer(band, line).properties(height=140)),
+                    width="stretch")
+    st.caption("Top: the brand's weekly share of its category's mentions and of its searches. Bottom: the gap; "
+               "blue: its usual range (the rule fires outside it).")
+
+
+def show_spiking(why: dict, prefix: str = "alerts") -> None:
     """Rising terms, where they come from, tone and examples; mention text only in tables (as text)."""
     st.markdown("**Why it is spiking**")
     tone = why["tone"]
@@ -70,19 +104,19 @@ def show_spiking(why: dict) -> None:
                   f" Negative share {tone['negative_now']:.0%} now, {tone['negative_baseline']:.0%} in the baseline."))
     terms, where = st.columns([1, 1])
     terms.dataframe(pd.DataFrame(why["terms"], columns=["term", "count", "expected"]).rename(
-        columns={"term": "rising term", "count": "now"}), hide_index=True, width="stretch", key="alerts_terms")
+        columns={"term": "rising term", "count": "now"}), hide_index=True, width="stretch", key=f"{prefix}_terms")
     where.dataframe(pd.DataFrame(
         [{"from": kind, "name": r["name"], "mentions": r["count"], "share": r["share"],
           "baseline share": r["baseline_share"], "many posts": r.get("many", False)}
          for kind in ("sources", "authors", "languages") for r in why[kind]]),
-        hide_index=True, width="stretch", key="alerts_where",
+        hide_index=True, width="stretch", key=f"{prefix}_where",
         column_config={"share": st.column_config.NumberColumn(format="percent"),
                        "baseline share": st.column_config.NumberColumn(format="percent")})
     if why["examples"]:
         st.dataframe(pd.DataFrame([{"when": m["when"][:16].replace("T", " "), "copies": m["copies"],
                                     "author": m["author"], "text": m["text"], "shows": ", ".join(m["terms"]),
                                     "link": m["link"]} for m in why["examples"]]),
-                     hide_index=True, width="stretch", key="alerts_examples", column_config={
+                     hide_index=True, width="stretch", key=f"{prefix}_examples", column_config={
                          "text": st.column_config.TextColumn(width="large"),
                          "link": st.column_config.LinkColumn(display_text="open")})
 
@@ -96,7 +130,7 @@ def evidence(key: str, alert_id: str) -> list[dict]:
     end = (alert.get("window_end") or alert["opened_at"]) + timedelta(hours=1)
     issue = alert.get("issue")
     flt = FeedFilter(brands=(alert["brand"],), issues=(issue,) if issue and issue != "*" else (),
-                     labels=() if alert.get("kind") == "sentiment_shift" else ("negative",))
+                     labels=() if alert.get("kind") in ("sentiment_shift", "search_gap") else ("negative",))
     return store.feed.newest(flt, since=start, until=end, limit=d.config().alerts.examples or 5).mentions
 
 
@@ -124,6 +158,85 @@ def emails(key: str, alert_id: str) -> list[dict]:
         return []
     return [m for m in outbox.recent(limit=500) if m.get("ref") == alert_id
             or str(m.get("_id", "")).startswith(f"alert:{alert_id}")]
+
+
+def show_hourly(key: str, chosen: str, alert: dict) -> None:
+    """Mentions per hour around the alert, its observed window, and (on demand) the rule's band."""
+    hourly = counts(key, chosen)
+    points = pd.DataFrame([{"time": p["at"], "expected": p["expected"], "observed": p["observed"]}
+                           for p in alert.get("history") or []])
+    layers = [
+        alt.Chart(hourly).mark_bar(color="#999999", opacity=0.6).encode(
+            x=alt.X("hour:T", title=None, axis=alt.Axis(format="%d %b %H:%M", labelOverlap=True)), x2="time:T", y=alt.Y("mentions:Q", title="mentions"), y2=alt.datum(0),
+            tooltip=[alt.Tooltip("hour:T", format="%d %b %H:%M"), "mentions:Q"]),
+        alt.Chart(hourly).mark_line(color="#222222", interpolate="step-after").encode(
+            x="time:T", y="observed:Q",
+            tooltip=["time:T", alt.Tooltip("observed:Q", title=f"observed ({alert.get('window_hours', '?')} h)")]),
+        alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
+    ]
+    if not points.empty:
+        layers.append(alt.Chart(points).mark_point(color="#3182bd", shape="diamond", size=70, filled=True).encode(
+            x="time:T", y="expected:Q", tooltip=["time:T", alt.Tooltip("expected:Q", format=".1f"), "observed:Q"]))
+    st.altair_chart(alt.layer(*layers).properties(height=240), width="stretch")
+    st.caption(f"Grey: mentions per hour. Black: observed, the rule's {alert.get('window_hours', '?')} h window. "
+               "Blue diamonds: what the baseline expected each time the rule fired. Orange: when the alert opened.")
+    if st.toggle("Show the rule's baseline band (recomputes the rule: slower on big stores)", key="alerts_band"):
+        series = band(key, chosen)
+        base = alt.Chart(series).encode(x=alt.X("time:T", title=None))
+        chart = alt.layer(
+            base.mark_area(opacity=0.3, color="#9ecae1").encode(y=alt.Y("low:Q", title="mentions in the window"),
+                                                                y2="high:Q"),
+            base.mark_line(color="#3182bd", strokeDash=[4, 3]).encode(y="expected:Q"),
+            base.mark_line(color="#222222").encode(y="observed:Q", tooltip=["time:T", "observed:Q",
+                                                                            alt.Tooltip("expected:Q", format=".1f")]),
+            alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
+        ).properties(height=240)
+        st.altair_chart(chart, width="stretch")
+        st.caption(f"In the alert's own {alert.get('window_hours', '?')} h window. Black: observed. Dashed: "
+                   "expected. Blue band: the baseline's spread up to where the rule fires.")
+
+
+@st.cache_data(ttl=300, show_spinner="Replaying the rules...")
+def replayed(key: str, start: datetime, end: datetime) -> tuple[list[dict], str]:
+    """``alerts --backtest``: what the rules would have opened in the period, each with why, and
+    the weekly budget (alerts per department, e-mails per recipient, raw and grouped)."""
+    from listening.alerts.backtest import backtest, budget
+
+    found = backtest(d.store(key), d.config(), start, end)
+    return found, budget(found, d.config())
+
+
+def show_backtest(key: str, window) -> None:
+    """Each rule's firings over a period, with why each fired, as ``alerts --backtest`` prints them."""
+    from listening.notify.channels.text import reason
+
+    with st.expander("Backtest: what the rules would have sent, and why"):
+        end = window.until
+        start = window.since or end - timedelta(days=7)
+        st.caption(f"Replays {start:%d %b %Y %H:%M} to {end:%d %b %Y %H:%M} UTC (the time range in the sidebar) "
+                   "through the same rules, in memory: nothing is stored or sent.")
+        if not st.toggle("Run the backtest", key="alerts_backtest"):
+            return
+        found, weekly = replayed(key, start, end)
+        st.code(weekly or "No alerts in this period.", language=None)
+        for rule in dict.fromkeys(a["rule"] for a in found):
+            mine = [a for a in found if a["rule"] == rule]
+            st.markdown(f"**{d.plain(rule)}**: {len(mine)} alert{'s' * (len(mine) != 1)}")
+            st.dataframe(pd.DataFrame([{
+                "opened": a["opened_at"][:16].replace("T", " "), "brand": a["brand"],
+                "issue": a["issue"] or "all mentions", "severity": a["severity"], "why": reason(a["explanation"]),
+                "department": a["department"], "incident": a["incident"]} for a in mine]),
+                hide_index=True, width="stretch", key=f"alerts_backtest_{rule}",
+                column_config={"why": st.column_config.TextColumn(width="large")})
+        if found:
+            pick = st.selectbox("Explain one", range(len(found)), key="alerts_backtest_pick", format_func=lambda i: (
+                f"{found[i]['rule']} · {found[i]['brand']} · {found[i]['issue'] or 'all mentions'} · "
+                f"{found[i]['opened_at'][:16].replace('T', ' ')}"))
+            picked = found[pick]
+            if picked.get("kind") == "search_gap":
+                show_gap(picked, picked["explanation"])
+            elif picked["explanation"]:
+                show_spiking(picked["explanation"], prefix="alerts_backtest")
 
 
 def act(action: str, alert_id: str) -> None:
@@ -173,6 +286,7 @@ a.metric("Open", len(by_status["open"]), help="Nobody has acknowledged these yet
 b.metric("Acknowledged", len(by_status["acknowledged"]))
 c.metric("Resolved in the window", len(by_status["resolved"]))
 
+show_backtest(key, window)
 by_id = {x["_id"]: x for x in rows}
 follow_link(by_id)
 rows = list(by_id.values())
@@ -200,9 +314,14 @@ st.query_params["alert"] = chosen  # the address bar is a link to what is shown
 st.session_state["alerts_linked"] = chosen
 
 st.subheader(d.plain(f"{alert['brand']} · {alert.get('issue') or 'all mentions'}"))  # config names: text
-st.caption(f"Rule {alert['rule']}: {alert.get('observed', 0):.0f} mentions in {alert.get('window_hours', '?')} h "
-           f"against {alert.get('expected', 0):.1f} expected (score {alert.get('score') or 0:.1f}); "
-           f"department {d.plain(alert.get('department') or '–')}.")
+if alert.get("kind") == "search_gap":
+    st.caption(f"Rule {alert['rule']}: share of voice minus share of search {100 * alert['observed']:+.1f} points "
+               f"in the week, usually {100 * alert['expected']:+.1f} (score {alert.get('score') or 0:.1f}); "
+               f"department {d.plain(alert.get('department') or '–')}.")
+else:
+    st.caption(f"Rule {alert['rule']}: {alert.get('observed', 0):.0f} mentions in {alert.get('window_hours', '?')} h "
+               f"against {alert.get('expected', 0):.1f} expected (score {alert.get('score') or 0:.1f}); "
+               f"department {d.plain(alert.get('department') or '–')}.")
 left, right, state = st.columns([1, 1, 3])
 if alert["status"] == "open":
     left.button("Acknowledge", type="primary", key="alerts_ack", on_click=act, args=("acknowledge", chosen))
@@ -213,38 +332,10 @@ who_when = [f"{verb} by **{d.plain(alert.get(f'{field}_by'))}** at {alert[f'{fie
             if alert.get(f"{field}_at")]
 state.markdown("  \n".join(who_when) or f"Status: **{alert['status']}**")
 
-hourly = counts(key, chosen)
-points = pd.DataFrame([{"time": p["at"], "expected": p["expected"], "observed": p["observed"]}
-                       for p in alert.get("history") or []])
-layers = [
-    alt.Chart(hourly).mark_bar(color="#999999", opacity=0.6).encode(
-        x=alt.X("hour:T", title=None, axis=alt.Axis(format="%d %b %H:%M", labelOverlap=True)), x2="time:T", y=alt.Y("mentions:Q", title="mentions"), y2=alt.datum(0),
-        tooltip=[alt.Tooltip("hour:T", format="%d %b %H:%M"), "mentions:Q"]),
-    alt.Chart(hourly).mark_line(color="#222222", interpolate="step-after").encode(
-        x="time:T", y="observed:Q",
-        tooltip=["time:T", alt.Tooltip("observed:Q", title=f"observed ({alert.get('window_hours', '?')} h)")]),
-    alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
-]
-if not points.empty:
-    layers.append(alt.Chart(points).mark_point(color="#3182bd", shape="diamond", size=70, filled=True).encode(
-        x="time:T", y="expected:Q", tooltip=["time:T", alt.Tooltip("expected:Q", format=".1f"), "observed:Q"]))
-st.altair_chart(alt.layer(*layers).properties(height=240), width="stretch")
-st.caption(f"Grey: mentions per hour. Black: observed, the rule's {alert.get('window_hours', '?')} h window. "
-           "Blue diamonds: what the baseline expected each time the rule fired. Orange: when the alert opened.")
-if st.toggle("Show the rule's baseline band (recomputes the rule: slower on big stores)", key="alerts_band"):
-    series = band(key, chosen)
-    base = alt.Chart(series).encode(x=alt.X("time:T", title=None))
-    chart = alt.layer(
-        base.mark_area(opacity=0.3, color="#9ecae1").encode(y=alt.Y("low:Q", title="mentions in the window"),
-                                                            y2="high:Q"),
-        base.mark_line(color="#3182bd", strokeDash=[4, 3]).encode(y="expected:Q"),
-        base.mark_line(color="#222222").encode(y="observed:Q", tooltip=["time:T", "observed:Q",
-                                                                        alt.Tooltip("expected:Q", format=".1f")]),
-        alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
-    ).properties(height=240)
-    st.altair_chart(chart, width="stretch")
-    st.caption(f"In the alert's own {alert.get('window_hours', '?')} h window. Black: observed. Dashed: "
-               "expected. Blue band: the baseline's spread up to where the rule fires.")
+if alert.get("kind") == "search_gap":
+    show_gap(alert, spiking(key, chosen))
+else:
+    show_hourly(key, chosen, alert)
 
 st.markdown("**Evidence**")
 examples = evidence(key, chosen)
@@ -261,7 +352,7 @@ else:
     st.caption("No example mentions found in the alert's window.")
 
 why = spiking(key, chosen)
-if why:
+if why and alert.get("kind") != "search_gap":
     show_spiking(why)
 
 st.markdown("**E-mails**")

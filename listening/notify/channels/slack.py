@@ -18,7 +18,9 @@ def render(alert: dict, config: Config) -> dict:
     blocks = [{"type": "header", "text": plain_text(head, 150)},
               {"type": "section", "text": plain_text(text.summary(alert))}]
     why = alert.get("explanation")
-    if why:
+    if why and why.get("search_gap"):
+        blocks.append({"type": "section", "text": plain_text(text.gap(why["search_gap"]))})
+    elif why:
         blocks += [{"type": "section", "text": plain_text("Rising: " + text.terms(why))},
                    {"type": "context", "elements": [plain_text(text.where(why))]}]
         blocks += [{"type": "section", "text": plain_text(text.example(m))} for m in why["examples"][:3]]

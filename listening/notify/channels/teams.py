@@ -16,7 +16,9 @@ def run(s: str, **style) -> dict:
 def render(alert: dict, config: Config) -> dict:
     body = [run(text.headline(alert), weight="Bolder", size="Medium"), run(text.summary(alert))]
     why = alert.get("explanation")
-    if why:
+    if why and why.get("search_gap"):
+        body.append(run(text.gap(why["search_gap"])))
+    elif why:
         body += [run("Rising: " + text.terms(why)), run(text.where(why), isSubtle=True)]
         body += [run(text.example(m)) for m in why["examples"][:3]]
     card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
