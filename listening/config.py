@@ -180,6 +180,8 @@ class Source(Section):
     selectors: dict[str, str] = Field(default_factory=dict, description="html: CSS or XPath per field; "
                                       "none: the page is one article (trafilatura).")
     every_minutes: int = Field(default=30, ge=1)
+    recheck_hours: float = Field(default=24.0, ge=0, description="An item seen longer ago than this is read "
+                                 "again (its edits are picked up); sooner, a seen item is skipped. 0: every crawl.")
     max_pages: int = Field(default=50, ge=1, description="Pages per start URL and crawl.")
     concurrency: int = Field(default=2, ge=1, le=16, description="Parallel requests per domain.")
     timezone: str | None = Field(default=None, description="Zone of times the source shows without "

@@ -26,6 +26,8 @@ class RawMention(BaseModel):
     source_kind: str
     text: str
     external_id: str | None = None
+    former_id: str | None = Field(default=None, description="The id an older version gave the item "
+                                  "(Mastodon's instance-local id), so a mention stored under it is found again.")
     url: str | None = None
     author: str | None = None
     title: str | None = None

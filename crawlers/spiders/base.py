@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import quote_plus
@@ -32,8 +32,6 @@ from listening.settings import named
 from listening.timeparse import parse_time
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# Items this much older than the cursor are skipped; the overlap catches late indexing.
-CURSOR_OVERLAP = timedelta(minutes=10)
 
 
 def expand_urls(templates: Iterable[str], terms: Iterable[str],
@@ -78,6 +76,14 @@ def _variable(name: str, template: str, variables: dict[str, str]) -> str:
     if value is None:
         raise KeyError(f"no value for {{{name}}} in {template!r} (set ${name.upper()})")
     return value.rstrip("/")
+
+
+def _ident(key: str) -> str:
+    return stable_id(key, length=16)
+
+
+def _digest(content: str) -> str:
+    return stable_id(content, length=12)
 
 
 class SourceSpider(scrapy.Spider):
@@ -155,23 +161,46 @@ class SourceSpider(scrapy.Spider):
         return dateparser.parse(value, settings=settings) or value
 
     # -- incremental state ---------------------------------------------------------
-    def watermark(self, start: str) -> datetime | None:
-        """Items older than this were collected by an earlier crawl of ``start``."""
-        cursor = self.state.get("cursors", {}).get(start) or {}
-        when = parse_time(cursor.get("last_time"))
-        return when - CURSOR_OVERLAP if when else None
-
     def last_id(self, start: str) -> str | None:
         return (self.state.get("cursors", {}).get(start) or {}).get("last_id")
 
-    def known(self, key: str, content: str) -> bool:
-        """Note an item by identity (``key``: its id, else its URL) and by ``content``; True
-        when an earlier crawl saw it exactly so (skip it), False when it is new or was
-        edited (read it). Identity, not dates: a feed need not be sorted by time."""
-        ident = stable_id(key, length=16)
-        digest = stable_id(content, length=12)
-        self.report.seen[ident] = digest
-        return self.state.get("seen", {}).get(ident) == digest
+    @cached_property
+    def crawl_started(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def recall(self, key: str, content: str | None = None) -> str:
+        """What earlier crawls knew of an item (``key``: its id, else its URL): "new";
+        "edited" (its ``content`` differs); "due" (seen so, but longer ago than the source's
+        ``recheck_hours``: read it again, so edits are picked up); "recent" (seen so within
+        the window: skip it). By identity, never by date: a feed need not be sorted by time.
+        ``content`` None: an html page, whose content is known only once it is read."""
+        old = self.state.get("seen", {}).get(_ident(key))
+        if old is None:
+            return "new"
+        if content is not None and old[0] != _digest(content):
+            return "edited"
+        read_at = parse_time(old[1]) if old[1] else None
+        fresh = read_at is not None and self.crawl_started - read_at < timedelta(hours=self.source.recheck_hours)
+        return "recent" if fresh else "due"
+
+    def note(self, key: str, content: str | None = None, *, read: bool = True) -> None:
+        """Put an item in this crawl's seen-set: read now, or (``read=False``) skipped as
+        recent, keeping its old read time. Either way it moves to the set's newest end,
+        so an item still listed is never the one forgotten."""
+        ident = _ident(key)
+        old = self.state.get("seen", {}).get(ident) or [None, None]
+        if not read:
+            self.report.seen[ident] = list(old)
+        else:
+            digest = _digest(content) if content is not None else old[0]
+            self.report.seen[ident] = [digest, self.crawl_started.isoformat()]
+
+    def recheck(self, key: str, content: str) -> bool:
+        """Whether to read an item whose content is at hand (a feed entry, an API item):
+        not when it is "recent". Notes it either way."""
+        read = self.recall(key, content) != "recent"
+        self.note(key, content, read=read)
+        return read
 
     # -- problems --------------------------------------------------------------------
     def on_error(self, failure: Failure) -> None:

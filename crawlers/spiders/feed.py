@@ -3,8 +3,8 @@
 One config line per feed; ``{query}`` in a URL makes one feed per brand term. Entries
 keep their author, time, link and HTML-stripped text; Reddit and Google News entries
 get their service's rules (``crawlers.flavours``: title + body, no boilerplate). A re-crawl
-skips the entries it has seen unchanged (by id, else link: ``SourceSpider.known``),
-whatever their dates. A feed that does not parse at all
+skips the entries it has seen unchanged within the source's re-check window (by id, else
+link: ``SourceSpider.recall``), whatever their dates. A feed that does not parse at all
 is recorded as ``malformed_xml``; one that parses with complaints keeps its entries.
 """
 
@@ -108,7 +108,7 @@ class FeedSpider(SourceSpider):
         lang = feed.feed.get("language")
         for entry in feed.entries:
             link = entry.get("link")
-            if self.known(entry.get("id") or link or entry_content(entry), entry_content(entry)):
+            if not self.recheck(entry.get("id") or link or entry_content(entry), entry_content(entry)):
                 self.report.known += 1
                 continue
             published = entry_time(entry)

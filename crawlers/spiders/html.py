@@ -10,7 +10,8 @@ Selector keys (CSS, or XPath when it starts with ``/``, ``./``, ``(`` or ``@``):
 Without ``item`` a detail page is one article: trafilatura extracts its main text,
 author and title; the time comes from the page's metadata (``article:published_time``
 and kin), else trafilatura's guess. robots.txt is obeyed (``custom_settings``).
-Listing pages are read in full on every crawl; detail pages by conditional GET.
+Listing pages are read in full on every crawl; a detail page read within the source's
+re-check window is skipped, one read longer ago is asked for again by conditional GET.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
 from crawlers.spiders.base import SourceSpider, absolute_url
-from listening.ingest.canonical import in_page
+from listening.ingest.canonical import canonical_url, in_page
 from listening.models import RawMention
 
 TIME_META = (
@@ -85,14 +86,22 @@ class HtmlSpider(SourceSpider):
         else:
             self.report.pages += 1
             for href in select(response, sel["links"]).getall():
-                if url := absolute_url(response, href):
-                    yield self.page_request(url, start=start, page=page, callback=self.parse_detail)
+                if not (url := absolute_url(response, href)):
+                    continue
+                post = canonical_url(url) or url
+                if self.recall(post) == "recent":  # read within the re-check window
+                    self.note(post, read=False)
+                    self.report.known += 1
+                    continue
+                yield self.page_request(url, start=start, page=page, callback=self.parse_detail, post=post)
         if sel.get("next") and self.more_pages(page):
             if url := absolute_url(response, select(response, sel["next"]).get()):
                 yield self.page_request(url, start=start, page=page + 1)
 
     def parse_detail(self, response) -> Iterator[RawMention]:
         """A page of mentions: each ``item`` match, or the page as one article."""
+        if post := response.meta.get("post"):  # read (or found unchanged) now: due again after the window
+            self.note(post, hashlib.sha1(response.body).hexdigest() if response.status == 200 else None)
         if response.status == 304:
             self.report.not_modified += 1
             return

@@ -4,7 +4,8 @@ Mapping keys (JMESPath unless noted; ``listening/presets/*.yaml`` has worked exa
 
 - ``items``: the list of items in a page (an object there counts as a list of one);
   ``skip_if_missing``: items without this field are skipped (not mentions).
-- per item: ``id``, ``text``, ``author``, ``time``, ``url``, ``title``, ``lang``,
+- per item: ``id``, ``former_id`` (the id an older preset used: a mention stored under
+  it is found again), ``text``, ``author``, ``time``, ``url``, ``title``, ``lang``,
   ``labels`` / ``extra`` (name -> expression); ``html`` (bool): text is HTML.
 - paging: ``next`` (a cursor, or a URL when ``next_param`` is unset) and ``next_param``;
   or page numbers with ``page_param``, ``first_page`` and an optional ``more`` test.
@@ -12,8 +13,10 @@ Mapping keys (JMESPath unless noted; ``listening/presets/*.yaml`` has worked exa
   URIs, embed text; ``crawlers.flavours``), used instead of ``text`` when it gives text;
 - ``hints_from``: facts the request URL carries (``appstore``: storefront and its
   language, ``extra.lang_hint``, used when language detection finds none);
-- ``since_param``: sends the last seen id on a re-run (Mastodon ``since_id``);
-  ``newest_first`` (default true): paging stops at items an earlier crawl collected.
+- ``since_param``: sends the last seen id on a re-run;
+  ``newest_first`` (default true): paging stops after a page that holds only items an
+  earlier crawl saw (by identity, never by date); items seen unchanged within the source's
+  re-check window are skipped.
 
 JMESPath gets two extra functions, ``split(string, separator)`` and ``replace(string, old, new)``.
 """
@@ -37,7 +40,7 @@ from crawlers.text import strip_html
 from listening.models import RawMention
 from listening.timeparse import parse_time
 
-ITEM_FIELDS = ("id", "text", "author", "time", "url", "title", "lang", "skip_if_missing")
+ITEM_FIELDS = ("id", "former_id", "text", "author", "time", "url", "title", "lang", "skip_if_missing")
 PAGE_FIELDS = ("items", "next", "more")
 
 
@@ -119,6 +122,11 @@ def get_param(url: str, name: str) -> str | None:
     return dict(parse_qsl(urlsplit(url).query)).get(name)
 
 
+def mention_content(item: RawMention) -> str:
+    """What an item says: a re-crawl reads it again when this changes (not its score or reply count)."""
+    return json.dumps([item.text, item.title, item.author, item.url, str(item.published_at)])
+
+
 def _str(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -169,23 +177,29 @@ class JsonApiSpider(SourceSpider):
                                 start=response.meta["start"])
             return
         start = response.meta["start"]
-        watermark = self.watermark(start) if self.mapping.newest_first else None
-        reached_known = False
+        mentions = seen_before = 0
         for entry in items:
             item = self.to_mention(entry, response)
             if item is None:
                 continue
             if isinstance(item, RawMention):
-                when = parse_time(item.published_at)
-                if watermark and when and when < watermark:
-                    reached_known = True
+                key = item.external_id or item.url or item.text
+                verdict = self.recall(key, content := mention_content(item))
+                self.note(key, content, read=verdict != "recent")
+                mentions += 1
+                seen_before += verdict != "new"
+                if verdict == "recent":
+                    self.report.known += 1
                     continue
+                when = parse_time(item.published_at)
                 if when is None:
                     self.report.undated += 1
                 self.report.saw(start, when, item.external_id)
                 self.report.items += 1
             yield item
-        if items and not reached_known:
+        # A newest-first API is read back to the first page that holds only items an earlier
+        # crawl saw: by identity, never by date (an item's date may be older than the newest seen).
+        if items and not (self.mapping.newest_first and mentions and seen_before == mentions):
             next_url = self.next_url(doc, response)
             page = response.meta["page"]
             if next_url and next_url != response.url and self.more_pages(page):
@@ -215,6 +229,7 @@ class JsonApiSpider(SourceSpider):
             source=self.source.name, source_kind="json_api",
             text=strip_html(text) if m.html else text,
             external_id=_str(m.get("id", entry)),
+            former_id=_str(m.get("former_id", entry)),
             url=absolute_url(response, url),
             author=_str(m.get("author", entry)),
             title=_str(m.get("title", entry)),

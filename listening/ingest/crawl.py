@@ -162,7 +162,7 @@ def summary(report: dict[str, Any], run_id: str) -> dict[str, Any]:
 # Why a figure is what it is, for people reading `listening crawl` (docs/crawling.md lists the kinds).
 REASONS = {
     "not_modified": "answered 304: unchanged since the last crawl",
-    "known": "seen unchanged by an earlier crawl, skipped",
+    "known": "seen unchanged within the re-check window, skipped",
     "unmatched": "named no brand, not stored",
     "rejected": "no usable text",
     "unchanged": "read again, the same as stored",

@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 
 from listening.config import Config
 from listening.ids import stable_id
-from listening.ingest.canonical import canonical_url, is_global_id
+from listening.ingest.canonical import canonical_url, is_global_id, mastodon_uri
 from listening.matching import BrandMatcher, effective_brands
 from listening.models import RawMention, without_surrogates
 from listening.store import Store
@@ -88,11 +88,39 @@ def identity(raw: RawMention, text: str) -> tuple[str, str | None]:
 
 
 def legacy_id(raw: RawMention, text: str) -> str:
-    """The ``_id`` this item had before global ids: source-scoped, an html item by its bare element id."""
-    external_id = raw.external_id
+    """The ``_id`` this item had before global ids: source-scoped, by its ``former_id`` when
+    it had another (a Mastodon status by the instance's id), an html item by its bare element id."""
+    external_id = raw.former_id or raw.external_id
     if raw.source_kind == "html" and external_id and "#" in external_id:
         external_id = external_id.partition("#")[2]
     return mention_id(raw.source, external_id, raw.url, text)
+
+
+_REDDIT_ID = re.compile(r"^t[13]_[a-z0-9]+$")
+
+
+def moved_identity(doc: dict) -> tuple[str, str] | None:
+    """Where a mention an older version stored under a source-scoped id belongs now: the
+    ``(_id, key)`` of its global identity, or None to leave it (``Store.rekey_mentions``).
+
+    A feed entry and an article page (an html mention without an element id) by today's
+    ``identity`` of their stored URL; Reddit JSON posts, stored by fullname (``t3_...``), by
+    their page; Mastodon statuses, stored by the instance's id, by their ``uri`` (Mastodon's
+    status page gives it). Not an html item: whether it was its page's only one is not known.
+    """
+    kind, external_id, url = doc.get("source_kind"), str(doc.get("external_id") or ""), doc.get("url")
+    if doc.get("key") or kind not in ("feed", "html", "json_api"):
+        return None
+    key = None
+    if kind == "feed" or (kind == "html" and not external_id):
+        raw = RawMention(source=doc["source"], source_kind=kind, text="", external_id=external_id or None, url=url)
+        key = identity(raw, "")[1]
+    elif kind == "json_api" and _REDDIT_ID.match(external_id):
+        key = canonical_url(url)
+        key = key if key and key.startswith("https://reddit.com/comments/") else None
+    elif kind == "json_api" and external_id.isdigit() and (uri := mastodon_uri(url)):
+        key = canonical_url(uri)
+    return (stable_id("mention", key), key) if key else None
 
 
 class Pipeline:
@@ -110,6 +138,7 @@ class Pipeline:
         self.on_batch = on_batch
         self.counts = IngestCounts()
         store.upgrade()  # before any rollup write: an older store's cells get today's ids first
+        store.rekey_mentions(moved_identity)  # and its mentions theirs
         if recovered := store.mentions.recover():
             log.warning("recounted the rollups of %d hours left by a writer that died mid-batch", recovered)
         self._buffer: list[dict] = []

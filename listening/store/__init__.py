@@ -60,7 +60,7 @@ from listening.store.series import SeriesCache, SeriesRepo
 from listening.store.sources import SourceStateRepo
 from listening.store.trained import ModelRepo
 from listening.store.trends import TrendsRepo
-from listening.store.upgrade import upgrade
+from listening.store.upgrade import rekey_mentions, upgrade
 
 DEFAULT_DB = "listening"
 
@@ -95,6 +95,7 @@ class Store:
         self.models = ModelRepo(self.db)
         self.sources = SourceStateRepo(durable)
         self._upgraded = False
+        self._rekeyed = False
 
     @classmethod
     def connect(cls, uri: str | None = None, db_name: str | None = None) -> "Store":
@@ -135,6 +136,15 @@ class Store:
         if not self._upgraded:
             done = upgrade(self)
             self._upgraded = True
+            return done
+        return None
+
+    def rekey_mentions(self, moved: Callable[[dict], tuple[str, str] | None]) -> dict[str, int] | None:
+        """Move mentions an older version stored under source-scoped ids to their global
+        ones, once (``store/upgrade.py``); every ``Pipeline`` calls it with its rules."""
+        if not self._rekeyed:
+            done = rekey_mentions(self, moved)
+            self._rekeyed = True
             return done
         return None
 

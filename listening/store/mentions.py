@@ -277,7 +277,9 @@ class MentionRepo:
         return self.collection.count_documents({"published_at": window}) if window else self.count()
 
     def get(self, mention_id: str) -> dict | None:
-        return self.collection.find_one({"_id": mention_id})
+        """The mention, also by the id it had before it moved to its global one (a link in an
+        older alert mail): that look-up reads the collection, so it is tried only on a miss."""
+        return self.collection.find_one({"_id": mention_id}) or self.collection.find_one({"legacy_id": mention_id})
 
     def totals(self, by: tuple[str, ...] = ("brand", "label"), *,
                since: datetime | None = None, until: datetime | None = None,

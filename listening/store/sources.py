@@ -6,7 +6,7 @@ URL-keyed maps, because MongoDB keys may not contain dots. Callers see plain dic
 
     {"cursors": {url: {"last_time": datetime | None, "last_id": str | None}},
      "validators": {url: {"etag": str | None, "last_modified": str | None}},
-     "seen": {item identity: content digest}}  # what incremental crawls skip, newest last
+     "seen": {item identity: [content digest, last read (UTC) or None]}}  # newest last
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from pymongo.database import Database
 
 from listening.store.edge import guarded_class
+from listening.timeparse import parse_time
 
 MAX_VALIDATORS = 2000  # per source; the oldest are forgotten (a re-fetch costs one page)
 MAX_SEEN = 5000  # items per source; the least recently seen are forgotten (a re-read costs one update)
@@ -40,7 +41,7 @@ class SourceStateRepo:
                         for c in doc.get("cursors", ())},
             "validators": {v["url"]: {"etag": v.get("etag"), "last_modified": v.get("last_modified")}
                            for v in doc.get("validators", ())},
-            "seen": {s["k"]: s["d"] for s in doc.get("seen", ())},
+            "seen": {s["k"]: [s.get("d"), s.get("t")] for s in doc.get("seen", ())},
             "updated_at": doc.get("updated_at"),
         }
 
@@ -50,7 +51,7 @@ class SourceStateRepo:
                    for key, c in state.get("cursors", {}).items()]
         validators = [{"url": url, "etag": v.get("etag"), "last_modified": v.get("last_modified")}
                       for url, v in list(state.get("validators", {}).items())[-MAX_VALIDATORS:]]
-        seen = [{"k": k, "d": d} for k, d in list(state.get("seen", {}).items())[-MAX_SEEN:]]
+        seen = [{"k": k, "d": d, "t": parse_time(t)} for k, (d, t) in list(state.get("seen", {}).items())[-MAX_SEEN:]]
         self.collection.update_one({"_id": source}, {"$set": {
             "cursors": cursors, "validators": validators, "seen": seen, "run_id": run_id,
             "updated_at": datetime.now(timezone.utc)}}, upsert=True)

@@ -4,7 +4,9 @@ items in the response -> mentions stored, and which fields are filled."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import timezone
 
 import pytest
@@ -163,3 +165,63 @@ def parse_time_utc(value) -> bool:
 
     when = parse_time(value)
     return when is not None and when.tzinfo == timezone.utc
+
+
+REDDIT_JSON = "reddit_json/praw_search_body.json"
+
+
+def test_reddit_json_and_rss_name_a_post_alike():
+    """The two recorded shapes meet at one identity: an RSS entry's link (/r/SUB/comments/ID/slug/)
+    and id (t3_ID; "/t3_ID" in the older format, where feedparser resolves it against the
+    content's xml:base), a JSON post's permalink (with ?ref=search_posts), url and fullname."""
+    from listening.ingest.canonical import canonical_url
+
+    for path in (REDDIT_USER, REDDIT_HOME):
+        _, out = parse_feed(path, "https://www.reddit.com/.rss")
+        ids = [m.external_id.rsplit("/", 1)[-1].removeprefix("t3_") for m in out]
+        assert [canonical_url(m.url) for m in out] == [f"https://reddit.com/comments/{i}" for i in ids]
+    _, out = parse_json("reddit", REDDIT_JSON, "https://www.reddit.com/r/all/search.json?q=praw&raw_json=1")
+    posts = json.loads((REAL / REDDIT_JSON).read_text(encoding="utf-8"))["data"]["children"]
+    for mention, post in zip([m for m in out if isinstance(m, RawMention)], posts, strict=True):
+        one = f"https://reddit.com/comments/{post['data']['name'].removeprefix('t3_')}"
+        assert canonical_url(mention.external_id) == canonical_url(mention.url) == one
+        assert canonical_url("https://www.reddit.com" + post["data"]["permalink"]) == one
+        assert canonical_url(post["data"]["url"]) == one  # a self post's url is its own page
+
+
+def reddit_rss_entry_for(post: dict) -> bytes:
+    """The recorded Atom feed cut to one entry that stands for ``post`` as Reddit's RSS shows
+    a post (synthetic: the recordings share no post, so the first real entry's id, link,
+    title, author and body are set to the JSON post's)."""
+    body = (REAL / REDDIT_USER).read_text(encoding="utf-8")
+    head, entry = body[:body.index("<entry>")], body[body.index("<entry>"):body.index("</entry>") + 8]
+    entry = re.sub(r"<content type=\"html\">.*</content>", lambda _: "<content type=\"html\">"
+                   + html.escape(post["selftext_html"] + " submitted by /u/" + post["author"]) + "</content>",
+                   entry, flags=re.S)
+    entry = re.sub(r"<id>.*?</id>", f"<id>{post['name']}</id>", entry)
+    entry = re.sub(r'<link href="[^"]*"', '<link href="' + post["url"] + '"', entry)
+    entry = re.sub(r"<title>.*?</title>", lambda _: f"<title>{html.escape(post['title'])}</title>", entry)
+    entry = entry.replace("/u/lissy93", "/u/" + post["author"])
+    return (head + entry + "</feed>").encode()
+
+
+@pytest.mark.parametrize("first", ["json", "rss"])
+def test_a_reddit_post_read_as_json_and_as_rss_is_one_mention(store, first):
+    _, out = parse_json("reddit", REDDIT_JSON, "https://www.reddit.com/r/all/search.json?q=praw&raw_json=1")
+    from_json = [m.model_copy(update={"source": "reddit_json"}) for m in out if isinstance(m, RawMention)]
+    post = json.loads((REAL / REDDIT_JSON).read_text(encoding="utf-8"))["data"]["children"][0]["data"]
+    url = "https://www.reddit.com/user/x/submitted.rss"
+    feed = FeedSpider(source={"name": "reddit_rss", "kind": "feed", "urls": [url]})
+    [from_rss] = feed.parse(XmlResponse(url, body=reddit_rss_entry_for(post),
+                                        request=Request(url, meta={"start": url, "page": 1})))
+    assert from_rss.author == from_json[0].author == "dClauzel"  # one author form, no /u/
+    runs = [from_json, [from_rss]] if first == "json" else [[from_rss], from_json]
+    counts = []
+    for batch in runs:
+        with Pipeline(store, EVERYTHING) as pipeline:
+            counts.append(pipeline.run(batch))
+    assert store.mentions.count() == 6  # 6 posts, one of them read twice
+    doc = store.mentions.collection.find_one({"key": "https://reddit.com/comments/3gpbiu"})
+    assert doc["sources"] == (["reddit_json", "reddit_rss"] if first == "json" else ["reddit_rss", "reddit_json"])
+    assert doc["author"] == "dClauzel" and doc["text"].startswith("[PRAW][OAuth2Util] Problem using get_banned()")
+    assert sum(c.duplicates for c in counts) == 1 and sum(c.new for c in counts) == 6

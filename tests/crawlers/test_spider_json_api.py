@@ -17,6 +17,7 @@ from crawlers.spiders.base import expand_urls
 from crawlers.spiders.json_api import JsonApiSpider, Mapping
 from listening.models import RawMention
 from listening.timeparse import parse_time
+from tests.conftest import FIXTURES
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -45,9 +46,10 @@ PRESET_CASES = [  # preset, sample, request URL, ids, next URL
     ("hackernews", "hackernews.1.json", "https://hn.algolia.com/api/v1/search_by_date?query=Dell&page=1",
      ["40200123"], None),
     ("reddit", "reddit.json", "https://www.reddit.com/search.json?q=Dell&sort=new",
-     ["t3_1cib9x1", "t3_1cia2b0"], "https://www.reddit.com/search.json?q=Dell&sort=new&after=t3_1cia2b0"),
+     ["https://www.reddit.com/comments/1cib9x1", "https://www.reddit.com/comments/1cia2b0"],
+     "https://www.reddit.com/search.json?q=Dell&sort=new&after=t3_1cia2b0"),
     ("reddit", "reddit.t3_1cia2b0.json", "https://www.reddit.com/search.json?q=Dell&after=t3_1cia2b0",
-     ["t3_1ci0001"], None),
+     ["https://www.reddit.com/comments/1ci0001"], None),
     ("mastodon", "mastodon.json", "https://mastodon.social/api/v1/timelines/tag/dell?limit=2",
      ["https://mastodon.social/users/alice/statuses/112372801111111111",
       "https://chaos.social/users/bob/statuses/112372700000000000"],
@@ -105,13 +107,41 @@ def test_wrong_shapes_are_recorded_not_raised():
     assert s.report.incomplete == {"http://a/1", "http://a/2", "http://a/3", "http://a/4"}
 
 
-def test_a_rerun_stops_at_items_an_earlier_crawl_collected():
-    newest = datetime(2024, 5, 2, 14, 3, 11, tzinfo=timezone.utc)
-    cursor = {"last_time": newest.isoformat(), "last_id": "40234567"}
-    s = spider("hackernews", state={"cursors": {"https://hn/x": cursor}})
-    out = list(s.parse(respond("https://hn/x", (DATA / "hackernews.json").read_text(), start="https://hn/x")))
-    # the story (13:40) is older than the cursor less the overlap: skipped, and no next page
-    assert [o.external_id for o in out] == ["40234567"]
+REAL_HN = FIXTURES / "api_responses_real/hackernews/SiukAlator_HackersNews__search_by_date.json"
+HN_URL = "https://hn.algolia.com/api/v1/search_by_date?query=nodejs"
+
+
+def hn_page(state: dict | None = None, keep=lambda i: True, recheck_hours: float = 24) -> tuple[JsonApiSpider, list]:
+    """The real recorded Hacker News page (20 hits, newest first), or the hits ``keep`` picks
+    (derived: no recording holds two states of one search)."""
+    doc = json.loads(REAL_HN.read_text(encoding="utf-8"))
+    doc["hits"] = [h for i, h in enumerate(doc["hits"]) if keep(i)]
+    s = JsonApiSpider(source={"name": "t", "kind": "json_api", "preset": "hackernews", "urls": [HN_URL],
+                              "recheck_hours": recheck_hours}, state=state)
+    return s, list(s.parse(respond(HN_URL, json.dumps(doc))))
+
+
+def test_paging_stops_at_a_page_of_known_items_never_by_date():
+    first, out = hn_page()
+    assert sum(isinstance(o, RawMention) for o in out) == 20 and isinstance(out[-1], Request)
+    # the same page again: every hit seen within the window, skipped, and no next page
+    again, out = hn_page({"seen": first.report.seen})
+    assert out == [] and again.report.known == 20
+    # an earlier crawl saw only the 5 newest hits: the 15 older ones are new although their
+    # dates are older than the newest seen, so they are read and paging goes on
+    newest, _ = hn_page(keep=lambda i: i < 5)
+    later, out = hn_page({"seen": newest.report.seen, "cursors": newest.report.cursors})
+    items = [o for o in out if isinstance(o, RawMention)]
+    assert len(items) == 15 and later.report.known == 5 and isinstance(out[-1], Request)
+    assert max(parse_time(i.published_at) for i in items) < min(
+        parse_time(c["last_time"]) for c in newest.report.cursors.values())
+
+
+def test_items_seen_longer_ago_than_the_recheck_window_are_read_again():
+    first, _ = hn_page()
+    again, out = hn_page({"seen": first.report.seen}, recheck_hours=0)
+    assert sum(isinstance(o, RawMention) for o in out) == 20 and again.report.known == 0
+    assert not any(isinstance(o, Request) for o in out)  # all of them seen before: no next page
 
 
 def start_requests(s: JsonApiSpider) -> list[Request]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from pymongo import MongoClient
@@ -195,9 +195,10 @@ def test_json_api_presets_map_ids_authors_times_urls(crawled):
     assert hn["40234567"]["published_at"] == utc(2024, 5, 2, 14, 3, 11)
     assert hn["40234567"]["url"] == "https://news.ycombinator.com/item?id=40234567"
     reddit = {d["external_id"]: d for d in mentions(store, "t_reddit")}
-    assert set(reddit) == {"t3_1cib9x1", "t3_1cia2b0", "t3_1ci0001"}
-    assert reddit["t3_1cib9x1"]["author"] == "rackguy"
-    assert reddit["t3_1cib9x1"]["extra"] == {"subreddit": "homelab", "score": 12}
+    assert set(reddit) == {f"https://www.reddit.com/comments/{i}" for i in ("1cib9x1", "1cia2b0", "1ci0001")}
+    first = reddit["https://www.reddit.com/comments/1cib9x1"]
+    assert first["author"] == "rackguy" and first["key"] == "https://reddit.com/comments/1cib9x1"
+    assert first["extra"] == {"subreddit": "homelab", "score": 12}
     # alice is the instance's own account: her acct gets its host (here the local server's)
     mastodon = {d["author"].split("@")[0] if d["author"].startswith("alice@") else d["author"]: d
                 for d in mentions(store, "t_mastodon")}
@@ -322,7 +323,9 @@ def test_a_feed_that_gains_older_unseen_entries_stores_them_all(store):
 class Blog(Handler):
     """``/blog/``: a listing (synthetic, with an ETag of its own) of real recorded pages, one of
     which answers 503 until ``recovered`` and one whose text changes when ``edited`` (a
-    synthetic edit of the real page: no recording holds two versions of one post)."""
+    synthetic edit of the real page: no recording holds two versions of one post);
+    ``/blog/feed``: its RSS feed (synthetic too), linking each post without its trailing
+    slash and with a tracking parameter."""
 
     recovered = False
     edited = False
@@ -333,6 +336,12 @@ class Blog(Handler):
         if path == "/blog/":
             links = "".join(f'<a class="post" href="{p}">post</a>' for p in self.POSTS)
             return self.send_body(f"<html><body>{links}</body></html>".encode())
+        if path == "/blog/feed":  # the blog's RSS: the same posts, linked as feeds do
+            items = "".join(f"<item><title>post {i}</title><link>http://{self.headers['Host']}{p.rstrip('/')}"
+                            f"?utm_source=rss</link><guid>{i}</guid><description>post {i}</description></item>"
+                            for i, p in enumerate(self.POSTS))
+            return self.send(200, f'<rss version="2.0"><channel><title>Blog</title>{items}</channel></rss>'.encode(),
+                             "application/rss+xml")
         if path == "/blog/flaky":
             if not cls.recovered:
                 return self.send(503, b"busy", "text/plain")
@@ -356,31 +365,71 @@ class Blog(Handler):
         return None
 
 
-def test_html_listing_is_always_read_so_failed_and_edited_posts_are_read_again(store):
+def age_seen(store: Store, source: str, hours: float) -> None:
+    """Move the source's recorded read times ``hours`` back, as if that much time had passed
+    since its last crawl (a synthetic change of the stored state, not of any page)."""
+    doc = store.sources.collection.find_one({"_id": source})
+    seen = [{**s, "t": s["t"] - timedelta(hours=hours)} for s in doc["seen"]]
+    store.sources.collection.update_one({"_id": source}, {"$set": {"seen": seen}})
+
+
+def test_failed_posts_are_read_next_time_and_seen_ones_after_the_recheck_window(store):
+    site = Site.start(Blog)
+    config = parse_config(local({
+        "brands": [{"name": "Everything", "query": "source:t_*"}],
+        "user_agent": "ListeningCentreTest/1.0 (+https://example.com/contact)",
+        "sources": [{"name": "t_blog", "kind": "html", "urls": [f"{site.url}/blog/"], "recheck_hours": 6,
+                     "selectors": {"links": "a.post::attr(href)"}}]}))
+    handler = site.server.RequestHandlerClass
+    edited = {"url": f"{site.url}/blog/edited"}
+    try:
+        [first] = crawl.run(store, config, settings=SETTINGS)
+        after_first = store.sources.get("t_blog")["validators"]
+        handler.recovered = handler.edited = True
+        [second] = crawl.run(store, config, settings=SETTINGS)  # within the window
+        before_window = store.db["mentions"].find_one(edited)["title"]
+        age_seen(store, "t_blog", 7)
+        [third] = crawl.run(store, config, settings=SETTINGS)  # every post due again
+        [fourth] = crawl.run(store, config, settings=SETTINGS)
+    finally:
+        site.stop()
+    assert (first["status"], first["pages"], first["new"], first["http_errors"]) == ("partial", 4, 3, 1)
+    assert after_first == {}  # the crawl did not complete: no validator advanced
+    # the post that failed is read; the three read by the first crawl are not asked for
+    assert (second["status"], second["pages"], second["known"], second["new"], second["updated"]) == \
+        ("ok", 2, 3, 1, 0)
+    assert "Edited" not in before_window
+    # past the window each post is asked for again, by conditional GET where a crawl that
+    # completed kept its validators (the recovered post: 304); the edited one updates its mention
+    assert (third["pages"], third["not_modified"], third["new"], third["updated"], third["unchanged"],
+            third["known"]) == (4, 1, 0, 1, 2, 0)
+    assert (fourth["pages"], fourth["not_modified"], fourth["known"], fourth["new"]) == (1, 0, 4, 0)
+    assert site.hits["/blog/"] == 4  # the listing, read in full each time
+    assert "Edited" in store.db["mentions"].find_one(edited)["title"]
+    assert store.mentions.count() == 4
+
+
+def test_a_blog_read_by_its_pages_and_its_feed_is_one_mention_per_post(store):
     site = Site.start(Blog)
     config = parse_config(local({
         "brands": [{"name": "Everything", "query": "source:t_*"}],
         "user_agent": "ListeningCentreTest/1.0 (+https://example.com/contact)",
         "sources": [{"name": "t_blog", "kind": "html", "urls": [f"{site.url}/blog/"],
-                     "selectors": {"links": "a.post::attr(href)"}}]}))
-    handler = site.server.RequestHandlerClass
+                     "selectors": {"links": "a.post::attr(href)"}},
+                    {"name": "t_blog_feed", "kind": "feed", "urls": [f"{site.url}/blog/feed"]}]}))
     try:
-        [first] = crawl.run(store, config, settings=SETTINGS)
-        after_first = store.sources.get("t_blog")["validators"]
-        handler.recovered = handler.edited = True
-        [second] = crawl.run(store, config, settings=SETTINGS)
-        [third] = crawl.run(store, config, settings=SETTINGS)
+        first = {r["source"]: r for r in crawl.run(store, config, settings=SETTINGS)}
+        site.server.RequestHandlerClass.recovered = True
+        second = {r["source"]: r for r in crawl.run(store, config, settings=SETTINGS)}
+        third = {r["source"]: r for r in crawl.run(store, config, settings=SETTINGS)}
     finally:
         site.stop()
-    assert (first["status"], first["pages"], first["new"], first["http_errors"]) == ("partial", 4, 3, 1)
-    assert after_first == {}  # the crawl did not complete: no validator advanced
-    assert (second["status"], second["pages"], second["new"], second["updated"], second["unchanged"]) == \
-        ("ok", 5, 1, 1, 2)
-    assert (third["pages"], third["not_modified"], third["new"], third["updated"]) == (1, 4, 0, 0)
-    assert site.hits["/blog/"] == 3  # the listing, read in full each time
-    edited = store.db["mentions"].find_one({"url": f"{site.url}/blog/edited"})
-    assert "Edited" in edited["title"]
-    assert store.mentions.count() == 4
+    assert (first["t_blog"]["items"], first["t_blog"]["http_errors"], first["t_blog_feed"]["items"]) == (3, 1, 4)
+    assert sum(r["new"] for r in first.values()) == 4  # whichever source wrote a post first
+    assert second["t_blog"]["items"] == 1  # the post that failed, read now; its feed copy was stored
+    assert sum(r["new"] for r in (*second.values(), *third.values())) == 0
+    docs = list(store.mentions.collection.find())
+    assert len(docs) == 4 and all(set(d["sources"]) == {"t_blog", "t_blog_feed"} for d in docs)
 
 
 def test_the_summary_names_every_figure_with_its_reason_at_80_columns(crawled):
@@ -397,7 +446,7 @@ def test_the_summary_names_every_figure_with_its_reason_at_80_columns(crawled):
     assert "  1 http 500 (the server answered 500)" in bad and "  1 timeout (no answer in time)" in bad
     # dates.xml and latin1.xml (no validators) are read again; d-1 differs between them, so it is re-read
     assert crawl.explain(second["t_bad_feeds"])[1:3] == [
-        "  fetched 4 pages: 4 read", "  1 items parsed, 12 known (seen unchanged by an earlier crawl, skipped)"]
+        "  fetched 4 pages: 4 read", "  1 items parsed, 12 known (seen unchanged within the re-check window, skipped)"]
     out = io.StringIO()
     console = Console(file=out, width=80)
     for row in [*first.values(), *second.values()]:

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from listening.ids import stable_id
 from listening.ingest.canonical import canonical_url, in_page, is_global_id
 from listening.ingest.pipeline import Pipeline, clean_text, mention_id
 from listening.models import RawMention, Sentiment, Tags
@@ -48,9 +49,12 @@ def test_ids_are_stable_and_source_scoped():
     ("https://m.example.com/news/story/amp/", "https://example.com/news/story"),
     ("https://amp.example.com/story.amp?amp=1&fbclid=abc", "https://example.com/story"),
     ("https://example.com:8443/", "https://example.com:8443"),
-    ("https://ud.reddit.com/r/homelab/comments/157kyrd/any_reason/", "https://reddit.com/r/homelab/comments/157kyrd/any_reason"),
+    ("https://ud.reddit.com/r/homelab/comments/157kyrd/any_reason/", "https://reddit.com/comments/157kyrd"),
     ("https://news.ycombinator.com/item?id=15353312", "https://news.ycombinator.com/item?id=15353312"),
-    ("https://www.reddit.com/r/x/comments/3gpbiu/t/?ref=search_posts", "https://reddit.com/r/x/comments/3gpbiu/t"),
+    ("https://www.reddit.com/r/x/comments/3gpbiu/t/?ref=search_posts", "https://reddit.com/comments/3gpbiu"),
+    ("https://old.reddit.com/r/X/comments/3GPBIU/other_slug/c0ffee1/", "https://reddit.com/comments/3gpbiu/_/c0ffee1"),
+    ("https://redd.it/3gpbiu", "https://reddit.com/comments/3gpbiu"),
+    ("https://www.reddit.com/r/homelab/new/", "https://reddit.com/r/homelab/new"),
     ("mailto:a@b.c", None), ("http://[::1", None), ("", None),
 ])
 def test_canonical_urls(url, canonical):
@@ -109,18 +113,28 @@ def test_a_status_read_through_two_instances_is_one_mention(store, demo_config):
     assert doc["key"] == uri and doc["sources"] == ["fosstodon", "mastodon-social"]
 
 
-def test_mentions_stored_before_global_ids_keep_their_ids(store, demo_config):
-    """A store written with source-scoped ids (format 1): the re-collected post updates the old
-    mention in place instead of storing it again."""
+def test_mentions_stored_before_global_ids_move_to_them_or_are_found_in_place(store, demo_config):
+    """A store written with source-scoped ids (format 1). A feed entry's mention moves to the
+    id of its canonical link when the store is opened (its old id kept in ``legacy_id``); an
+    html item, which cannot be moved (its page may have had other items), is found by its old
+    id when re-collected and updated in place."""
     entry = feed_entry("https://blog.example.com/post-1/", "guid-1")
-    old_id = mention_id("blog-feed", "guid-1", entry.url, entry.text)
-    store.mentions.collection.insert_one({
-        "_id": old_id, "source": "blog-feed", "source_kind": "feed", "external_id": "guid-1", "url": entry.url,
-        "text": entry.text, "brands": ["United"], "published_at": datetime(2024, 5, 1, 10, 15, tzinfo=timezone.utc)})
-    counts = Pipeline(store, demo_config).run([entry])
-    assert (counts.new, counts.updated) == (0, 1)
-    [doc] = store.mentions.collection.find()
-    assert doc["_id"] == old_id and doc["key"] == "https://blog.example.com/post-1"
+    reply = RawMention(source="forum", source_kind="html", text="@united lost my bag again",
+                       external_id=in_page("https://forum.example.com/t/1", "post-2"),
+                       url="https://forum.example.com/t/1#post-2", published_at="2024-05-01T10:15:00Z")
+    old_ids = [mention_id("blog-feed", "guid-1", entry.url, entry.text),
+               mention_id("forum", "post-2", reply.url, reply.text)]
+    for old_id, item, ext in zip(old_ids, (entry, reply), ("guid-1", "post-2")):
+        store.mentions.collection.insert_one({
+            "_id": old_id, "source": item.source, "source_kind": item.source_kind, "external_id": ext,
+            "url": item.url, "text": item.text, "brands": ["United"],
+            "published_at": datetime(2024, 5, 1, 10, 15, tzinfo=timezone.utc)})
+    counts = Pipeline(store, demo_config).run([entry, reply])
+    assert (counts.new, counts.updated) == (0, 2)
+    moved = store.mentions.collection.find_one({"source": "blog-feed"})
+    assert moved["_id"] == stable_id("mention", "https://blog.example.com/post-1") and moved["legacy_id"] == old_ids[0]
+    in_place = store.mentions.collection.find_one({"source": "forum"})
+    assert in_place["_id"] == old_ids[1] and in_place["key"] == "https://forum.example.com/t/1#post-2"
 
 
 def test_unmatched_and_empty_mentions_are_counted_not_stored(store, demo_config):
