@@ -172,20 +172,32 @@ class DailyRepo:
                brands: list[str] | None = None) -> list[dict]:
         """``MentionRepo.totals`` with day cells for the complete days of the window.
 
-        ``"hour"`` in ``by`` then means the day (hourly only inside the running day or at
-        window edges that are not midnight), so callers should bucket by day or coarser.
+        Hourly cells only where a day cell would not fit: the running day, and the partial
+        days at window edges that are not midnight. With ``"hour"`` in ``by`` (a chart) the
+        window must start at midnight, else it is all hourly: a chart's hours stay hours.
+        All time (``since=None``) reads day cells too: at a million mentions the hourly
+        cells of every hour took 11 s to sum, the day cells are 24x fewer.
         """
         state = self.state.find_one({"_id": "daily"}) or {}
         complete = state.get("complete_until")
-        if complete is None or since is None or since != day_of(since):
+        aligned = since is None or since == day_of(since)
+        if complete is None or ("hour" in by and (since is None or not aligned)):
             return _totals(self.mentions.stats, by, since, until, issue, brands)
-        mid = min(complete, until) if until else complete
-        days = self.cells if "source" in by else self.lean
-        rows = _totals(days, by, since, mid, issue, brands) if mid > since else []
-        if until is None or until > mid:
-            rows += _totals(self.mentions.stats, by, max(since, mid), until, issue, brands)
+        rows: list[dict] = []
+        start = since
+        if since is not None and not aligned:  # the head: hours up to the next midnight
+            start = day_of(since) + DAY
+            rows += _totals(self.mentions.stats, by, since, min(start, until) if until else start, issue, brands)
+            if until is not None and until <= start:
+                return _merge(rows, by)
+        mid = min(complete, day_of(until)) if until else complete  # day cells end at a midnight
+        if start is None or mid > start:
+            days = self.cells if "source" in by else self.lean
+            rows += _totals(days, by, start, mid, issue, brands)
+        tail = mid if start is None else max(start, mid)
+        if until is None or until > tail:
+            rows += _totals(self.mentions.stats, by, tail, until, issue, brands)
         return _merge(rows, by)
-
 
 def _totals(cells, by: tuple[str, ...], since, until, issue, brands) -> list[dict]:
     """Sum cells by ``by`` in the database, matching only what SecantusDB serves from an
