@@ -22,7 +22,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.database import Database
 
-from listening.store.mentions import ALL_ISSUES, MentionRepo
+from listening.store.mentions import ALL_ISSUES, MentionRepo, merge_rows, sum_cells
 
 DAY = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -182,50 +182,19 @@ class DailyRepo:
         complete = state.get("complete_until")
         aligned = since is None or since == day_of(since)
         if complete is None or ("hour" in by and (since is None or not aligned)):
-            return _totals(self.mentions.stats, by, since, until, issue, brands)
+            return sum_cells(self.mentions.stats, by, since, until, issue, brands)
         rows: list[dict] = []
         start = since
         if since is not None and not aligned:  # the head: hours up to the next midnight
             start = day_of(since) + DAY
-            rows += _totals(self.mentions.stats, by, since, min(start, until) if until else start, issue, brands)
+            rows += sum_cells(self.mentions.stats, by, since, min(start, until) if until else start, issue, brands)
             if until is not None and until <= start:
-                return _merge(rows, by)
+                return merge_rows(rows, by)
         mid = min(complete, day_of(until)) if until else complete  # day cells end at a midnight
         if start is None or mid > start:
             days = self.cells if "source" in by else self.lean
-            rows += _totals(days, by, start, mid, issue, brands)
+            rows += sum_cells(days, by, start, mid, issue, brands)
         tail = mid if start is None else max(start, mid)
         if until is None or until > tail:
-            rows += _totals(self.mentions.stats, by, tail, until, issue, brands)
-        return _merge(rows, by)
-
-def _totals(cells, by: tuple[str, ...], since, until, issue, brands) -> list[dict]:
-    """Sum cells by ``by`` in the database, matching only what SecantusDB serves from an
-    index (issue and hour); the brand and "every issue but *" conditions are applied here
-    (as ``$in``/``$ne`` they turn the plan into a collection scan)."""
-    extra = tuple(f for f in ("brand", "issue") if f not in by and
-                  ((f == "brand" and brands is not None) or (f == "issue" and issue is None)))
-    match: dict[str, Any] = {}
-    if issue is not None:
-        match["issue"] = issue
-    window = {op: t for op, t in (("$gte", since), ("$lt", until)) if t is not None}
-    if window:
-        match["hour"] = window
-    rows = cells.aggregate([
-        {"$match": match},
-        {"$group": {"_id": {f: f"${f}" for f in (*by, *extra)}, "count": {"$sum": "$count"}}},
-    ])
-    wanted = set(brands) if brands is not None else None
-    kept = [{**row["_id"], "count": row["count"]} for row in rows
-            if (wanted is None or row["_id"].get("brand") in wanted)
-            and (issue is not None or row["_id"].get("issue") != ALL_ISSUES)]
-    return _merge(kept, by) if extra else kept
-
-
-def _merge(rows: list[dict], by: tuple[str, ...]) -> list[dict]:
-    merged: dict[tuple, int] = {}
-    for row in rows:
-        key = tuple(row.get(f) for f in by)
-        merged[key] = merged.get(key, 0) + row["count"]
-    return [{**dict(zip(by, key)), "count": n} for key, n in merged.items()]
-
+            rows += sum_cells(self.mentions.stats, by, tail, until, issue, brands)
+        return merge_rows(rows, by)
