@@ -26,7 +26,7 @@ WRITER = textwrap.dedent("""
 
     MentionRepo.apply_deltas = die
     store = Store(MongoClient(sys.argv[1], tz_aware=True), sys.argv[2])
-    Pipeline(store, load_config(PACKAGED_DEMO)).run(
+    Pipeline(store, load_config(PACKAGED_DEMO), batch_size=10).run(  # three batches' rollups held
         RawMention(source="test", source_kind="import", text=f"@united late {i}",
                    external_id=str(i), published_at=f"2024-05-01T{i % 3 + 10}:00:00Z")
         for i in range(30))
