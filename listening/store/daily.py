@@ -22,7 +22,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.database import Database
 
-from listening.store.mentions import ALL_ISSUES, MentionRepo, merge_rows, sum_cells
+from listening.store.mentions import ALL_ISSUES, MentionRepo, id_ranges, merge_rows, sum_cells
 
 DAY = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -108,10 +108,10 @@ class DailyRepo:
             return None
         sums: dict[tuple, int] = {}
         first = last = None
-        # every cell at once reads faster without the range (no index walk); filter here
-        for c in self.mentions.stats.find({} if fresh else {"hour": {"$gte": start, "$lt": end}},
-                                          {"_id": 0, "count": 1, "hour": 1, **dict.fromkeys(KEY, 1)},
-                                          batch_size=10_000):
+        # every cell: a sixteenth of the ids at a time, which bounds the server's memory
+        parts = [{"_id": part} for part in id_ranges()] if fresh else [{"hour": {"$gte": start, "$lt": end}}]
+        fields = {"_id": 0, "count": 1, "hour": 1, **dict.fromkeys(KEY, 1)}
+        for c in (c for query in parts for c in self.mentions.stats.find(query, fields, batch_size=10_000)):
             if c.get("count"):
                 first = c["hour"] if first is None else min(first, c["hour"])
                 last = c["hour"] if last is None else max(last, c["hour"])
