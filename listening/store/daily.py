@@ -86,6 +86,8 @@ class DailyRepo:
         ``listening rebuild-stats``)."""
         now = now or datetime.now(timezone.utc)
         today = day_of(now)
+        # batches finished before the cells are read are in them: the next refresh skips them
+        seen = [b["_id"] for b in self.mentions.log.finished_since(now - SAFETY) or ()]
         self.cells.drop()  # far cheaper than deleting every cell
         self.lean.drop()
         self.ensure_indexes()
@@ -93,6 +95,7 @@ class DailyRepo:
         self.state.replace_one({"_id": "daily"}, {
             "as_of": now, "complete_until": today,
             "first": span[0] if span else None, "last": span[1] + timedelta(minutes=59) if span else None,
+            "seen": seen,
         }, upsert=True)
         return int((today - day_of(span[0])) / DAY) if span else 0
 
