@@ -6,7 +6,8 @@ Seeds N synthetic mentions (six brands, six sources, a dozen issues, 90 days) wi
 direct bulk inserts and their hourly rollups written through the store's own rollup
 writer (the real upsert path tags every text and would take an hour at 1M), then times
 what each page loads on a cold start, the way the page loads it (the same repository
-and metrics calls, without Streamlit's cache). Targets: every page < 1.5 s; Live < 0.5 s.
+and metrics calls, without Streamlit's cache), and ``listening report --json`` (all time and
+the last 7 days). Targets: every page < 1.5 s; Live < 0.5 s; report < 1.5 s.
 
 ``--data DIR`` keeps the store in DIR and reuses it when it already holds the mentions,
 so a second run only measures.
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from listening.app.common import resolve_window  # noqa: E402
 from listening.config import PACKAGED_DEMO, load_config  # noqa: E402
 from listening.metrics import voice as metrics  # noqa: E402
+from listening.report import report as build_report  # noqa: E402
 from listening.store import Store  # noqa: E402
 from listening.store.daily import day_of  # noqa: E402
 from listening.store.embedded import embedded_uri, stop  # noqa: E402
@@ -263,6 +265,9 @@ def main() -> None:
                 print(f"  {page:<27} {sum(parts):6.2f} s  ({flag}; again {warm:.2f} s; "
                       f"parts {', '.join(f'{p:.2f}' for p in parts)})", flush=True)
             print()
+        for label, since in (("all time", None), ("last 7 days", NEWEST - timedelta(days=7))):
+            took = timed(lambda since=since: build_report(store, config, since=since))
+            print(f"  report --json, {label:<14} {took:6.2f} s  (target < 1.5 s, {'ok' if took < 1.5 else 'SLOW'})")
     finally:
         store.close()
         stop(folder)

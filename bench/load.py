@@ -194,7 +194,8 @@ def dashboard_queries(store: Store, config: Config) -> dict[str, Callable[[], ob
         "Share of search: series": lambda: share_series(store, category, geo=config.trends.geo, smoothing="auto"),
         "Share of search: voice beside search": voice_vs_search,
         "Alerts: open and in window": lambda: store.alerts.open_alerts() + store.alerts.between(since, until),
-        "report --json (all time, hourly)": lambda: build_report(store, config)["brands"],
+        "report --json (all time)": lambda: build_report(store, config)["brands"],
+        "report --json (last 7 days)": lambda: build_report(store, config, since=now - timedelta(days=7))["brands"],
     }
 
 

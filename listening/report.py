@@ -24,6 +24,7 @@ def report(store: Store, config: Config, *, since: datetime | None = None,
     ``share_of_search_by_category`` has every collected category, search-only ones too:
     per term its share over the window's complete buckets with the band (``share_lo``..``share_hi``).
     """
+    store.daily.refresh()  # the day cells brand_summary reads, current as the dashboard keeps them
     brands = brand_summary(store, config, since=since, until=until)
     search = share_of_search(store, config, since=since, until=until)
     anyone = any(b["mentions"] for b in brands.values())

@@ -161,9 +161,12 @@ class Pipeline:
         self.close()
 
     def close(self) -> None:
-        """Finish the write in flight and stop the writer thread."""
-        self._wait()
-        self._writer.shutdown()
+        """Finish the write in flight, write the rollups it holds and stop the writer thread."""
+        try:
+            self._wait()
+            self.store.mentions.release_rollups()
+        finally:
+            self._writer.shutdown()
 
     def add(self, raw: RawMention) -> None:
         """Normalise and match one mention; it is written with its batch."""
@@ -191,9 +194,10 @@ class Pipeline:
         self.counts.rejected += 1
 
     def flush(self) -> None:
-        """Tag and write the buffered mentions; return when everything is stored."""
+        """Tag and write the buffered mentions; return when everything, rollups too, is stored."""
         self._tag_and_submit()
         self._wait()
+        self.store.mentions.release_rollups()
 
     def _tag_and_submit(self) -> None:
         if not self._buffer:
@@ -215,7 +219,8 @@ class Pipeline:
         self._pending = self._writer.submit(self._write, batch)
 
     def _write(self, batch: list[dict]) -> None:
-        written: WriteCounts = self.store.mentions.upsert_batch(batch)
+        # hold: the rollups of up to ten batches are written together (flush() writes the rest)
+        written: WriteCounts = self.store.mentions.upsert_batch(batch, hold=True)
         self.counts.new += written.new
         self.counts.updated += written.updated
         self.counts.unchanged += written.unchanged

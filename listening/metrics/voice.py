@@ -40,7 +40,7 @@ def brand_summary(store: Store, config: Config, *, since: datetime | None = None
     the shares add up to 1 even when a mention names two brands.
     """
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTED, 0))
-    for row in store.mentions.totals(("brand", "label"), since=since, until=until):
+    for row in rollup_totals(store)(("brand", "label"), since=since, until=until):
         counts[row["brand"]][_counted(row["label"])] += row["count"]
     voice = sum(sum(c.values()) for c in counts.values())
     return {brand.name: shares(counts.get(brand.name, dict.fromkeys(COUNTED, 0)), voice)

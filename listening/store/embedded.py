@@ -42,6 +42,11 @@ START_TIMEOUT_S = 60.0
 # WiredTiger cache of the embedded server. Its own default, 1G, let the server pass 1.2 GB of
 # RSS at 800k mentions; a smaller cache bounds it. LISTENING_DB_CACHE overrides it ("1G").
 CACHE_SIZE = "256M"
+# Flags every server is started with. ``--standalone``: no replica-set advertisement, and so no
+# oplog. We use neither change streams nor transactions, and the oplog copied every written
+# document into a second table: at ~160k mentions (docs + oplog + index entries past the 256M
+# cache) inserts stalled for good at 100% CPU (docs/scaling.md, "The write cliff").
+SERVER_FLAGS = ("--standalone",)
 USER = "listening"
 STOPPED = "secantus.stopped"
 SYNC_ON_COMMIT = False  # decided below after measuring
@@ -166,7 +171,7 @@ def start_server(storage_path: str, log_path: Path, port: int = 0, *,
                  auth: bool = False, sync_on_commit: bool = SYNC_ON_COMMIT) -> tuple[subprocess.Popen, str]:
     """Start a server detached from our process group; return it and its URI (no credential)."""
     log = open(log_path, "w", encoding="utf-8")
-    flags = ["--auth"] if auth else []
+    flags = [*SERVER_FLAGS, *(["--auth"] if auth else [])]
     if sync_on_commit:
         flags.append("--sync-on-commit")
     proc = subprocess.Popen(

@@ -55,10 +55,15 @@ class RollupLog:
 
     def changed_since(self, since: datetime) -> set[datetime] | None:
         """Hours of batches finished at or after ``since``; None when the log no longer reaches back that far."""
+        batches = self.finished_since(since)
+        return None if batches is None else {hour for entry in batches for hour in entry["hours"]}
+
+    def finished_since(self, since: datetime) -> list[dict] | None:
+        """The batches (``_id``, ``done_at``, ``hours``) finished at or after ``since``; None
+        when the log no longer reaches back that far."""
         if since < datetime.now(timezone.utc) - KEEP:
             return None
-        return {hour for entry in self.collection.find({"done_at": {"$gte": since}}, {"hours": 1})
-                for hour in entry["hours"]}
+        return list(self.collection.find({"done_at": {"$gte": since}}, {"hours": 1, "done_at": 1}))
 
     def abandoned(self, now: datetime | None = None) -> tuple[list[ObjectId], set[datetime]]:
         """Unfinished batches of dead writers, and the hours to recount for them (none a live writer holds)."""

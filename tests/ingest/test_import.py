@@ -68,9 +68,14 @@ def test_rollups_match_the_mentions(imported):
     per_brand = {r["brand"]: r["count"] for r in store.mentions.totals(("brand",))}
     for brand, count in per_brand.items():
         assert count == store.mentions.collection.count_documents({"brands": brand})
-    before = sorted((r["brand"], r["count"]) for r in store.mentions.totals(("brand",)))
+    # Every cell exactly as a recount makes it, though the pipeline wrote the rollups of ten
+    # batches at a time (summed across them), and the second import's batches held nothing.
+    def cells():
+        return sorted((c["_id"], c["count"]) for c in store.mentions.stats.find({"count": {"$ne": 0}}, {"count": 1}))
+
+    before = cells()
     store.mentions.rebuild_stats()
-    assert sorted((r["brand"], r["count"]) for r in store.mentions.totals(("brand",))) == before
+    assert cells() == before and len(before) > 1000
 
 
 def test_bad_rows_are_rejected_with_line_numbers_and_the_rest_stored(store, demo_config, tmp_path):

@@ -214,7 +214,8 @@ def test_a_post_two_writers_insert_at_once_is_counted_once(store, demo_config):
     assert doc["_id"] == identity(entry, entry.text)[0]
     doc.update(brands=["United"], matched_terms={"United": ["@united"]}, sentiment={"label": "neutral", "compound": 0.0},
                issues=[], intent=[], fingerprint="x")
-    written = store.mentions._write_known([doc], known={})  # it looked before the winner's insert landed
+    written, deltas = store.mentions._write_known([doc], known={})  # it looked before the winner's insert landed
+    store.mentions.apply_deltas(deltas)
     assert (written.new, written.duplicates) == (0, 1)
     assert [c["count"] for c in store.mentions.stats.find({"issue": "*"})] == [1]
     assert store.mentions.collection.find_one()["sources"] == ["blog-html", "blog-feed"]

@@ -52,6 +52,12 @@ def test_day_rollups_match_the_hourly_ones_and_follow_corrections(store, demo_co
     hourly = sorted(map(str, store.mentions.totals(by, since=SINCE, until=UNTIL)))
     assert sorted(map(str, store.daily.totals(by, since=SINCE, until=UNTIL))) == hourly
     assert store.daily.cells.count_documents({}) > 0  # the 23rd is a complete day
+    # all time, and windows whose edges are not midnight: day cells inside, hourly ones at the edges
+    for since, until in ((None, None), (None, datetime(2015, 2, 23, 17, tzinfo=UTC)),
+                         (datetime(2015, 2, 23, 9, tzinfo=UTC), None),
+                         (datetime(2015, 2, 22, 9, tzinfo=UTC), datetime(2015, 2, 24, 10, tzinfo=UTC))):
+        hourly = sorted(map(str, store.mentions.totals(by, since=since, until=until)))
+        assert sorted(map(str, store.daily.totals(by, since=since, until=until))) == hourly, (since, until)
 
     store.feed.correct(ids[7], "dana", sentiment="negative")  # the 23rd's Virgin America mention
     store.daily.refresh(now + timedelta(minutes=1))

@@ -26,7 +26,7 @@ WRITER = textwrap.dedent("""
 
     MentionRepo.apply_deltas = die
     store = Store(MongoClient(sys.argv[1], tz_aware=True), sys.argv[2])
-    Pipeline(store, load_config(PACKAGED_DEMO)).run(
+    Pipeline(store, load_config(PACKAGED_DEMO), batch_size=10).run(  # three batches' rollups held
         RawMention(source="test", source_kind="import", text=f"@united late {i}",
                    external_id=str(i), published_at=f"2024-05-01T{i % 3 + 10}:00:00Z")
         for i in range(30))
@@ -110,3 +110,14 @@ def test_a_correction_reaches_day_rollups_and_alert_series(store, demo_config):
                 if issue == "*" and cls == "negative"]
     assert sum(negative) == 0
     assert store.mentions.log.collection.count_documents({"done_at": None}) == 0
+
+
+def test_a_refresh_skips_batches_the_last_one_counted(store, demo_config):
+    """Batches inside the safety margin are looked at again, but not recounted twice."""
+    Pipeline(store, demo_config).run([raw("@united late", "1", "2024-05-01T10:30:00Z")])
+    store.daily.refresh()  # the first one builds every day, the batch just finished included
+    Pipeline(store, demo_config).run([raw("@united again", "2", "2024-05-02T10:30:00Z")])
+    assert store.daily.refresh() == 1  # the second batch's day only
+    assert store.daily.refresh() == 0  # still inside the margin, counted already
+    day = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    assert store.daily.totals(("brand",), since=day, until=day + timedelta(days=2)) == [{"brand": "United", "count": 2}]
