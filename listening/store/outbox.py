@@ -20,6 +20,11 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from listening.store.edge import guarded_class
+from listening.store.resilience import with_retry
+
+# A message's state marks are keyed $sets, so they can be retried: the embedded server runs
+# standalone (no retryable writes), and a mark lost to a blip would send the message again.
+MARK_GIVE_UP_S = 60.0
 
 
 def _now() -> datetime:
@@ -71,16 +76,17 @@ class OutboxRepo:
                                     "$inc": {"attempts": -1}})
 
     def sent(self, key: str, now: datetime) -> None:
-        self.collection.update_one({"_id": key}, {"$set": {
-            "status": "sent", "sent_at": now, "lease_until": None, "last_error": None}})
+        self._mark(key, {"status": "sent", "sent_at": now, "lease_until": None, "last_error": None})
 
     def retry(self, key: str, error: str, next_at: datetime) -> None:
-        self.collection.update_one({"_id": key}, {"$set": {
-            "status": "pending", "next_attempt_at": next_at, "lease_until": None, "last_error": error}})
+        self._mark(key, {"status": "pending", "next_attempt_at": next_at, "lease_until": None, "last_error": error})
 
     def failed(self, key: str, error: str) -> None:
-        self.collection.update_one({"_id": key}, {"$set": {
-            "status": "failed", "lease_until": None, "last_error": error}})
+        self._mark(key, {"status": "failed", "lease_until": None, "last_error": error})
+
+    def _mark(self, key: str, fields: dict) -> None:
+        with_retry(lambda: self.collection.update_one({"_id": key}, {"$set": fields}),
+                   give_up_after_s=MARK_GIVE_UP_S)
 
     def get(self, key: str) -> dict | None:
         return self.collection.find_one({"_id": key})

@@ -97,9 +97,14 @@ class TargetModel:
     def fit(cls, readings: Sequence[Reading], labels: Sequence[str],
             spaces: Sequence[str] = SPACES) -> "TargetModel":
         """Fitted on the readings; ``spaces``: a subset of SPACES, to measure what each adds."""
-        vectorisers = {space: vectoriser(space) for space in spaces}
-        for space, fresh in vectorisers.items():
-            fresh.fit([getattr(r, space) for r in readings])
+        vectorisers = {}
+        for space in spaces:
+            fresh = vectoriser(space)
+            try:
+                fresh.fit([getattr(r, space) for r in readings])
+            except ValueError:  # no n-gram seen MIN_DF times (a few labels): the space teaches nothing
+                continue
+            vectorisers[space] = fresh
         model = cls(vectorisers, _classifier())
         model.svm.fit(model.features(readings), list(labels))
         return model

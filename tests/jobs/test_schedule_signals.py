@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from listening.store.upgrade import LEASE as STORE_UPGRADE
+from listening.store.upgrade import KEYS, LEASE
 from tests.jobs.test_schedule import ONLY_ALERTS, spawn, wait_for, write_config
 
 ROWS = 20_000  # twenty batches of the import pipeline: SIGTERM lands well before the last
@@ -67,6 +67,6 @@ def test_sigterm_stops_the_running_job_then_exits(store_env, tmp_path, config, f
     assert run["status"] == "stopped" and run["finished_at"] is not None and run["job"] == "command"
     (child,) = store.runs.children(run["_id"])
     assert child["job"] == "import" and child["status"] == "stopped"  # the child closed its own run
-    (lease,) = [lease for lease in store.leases.all() if lease["_id"] != STORE_UPGRADE]
+    (lease,) = [lease for lease in store.leases.all() if lease["_id"] not in (LEASE, KEYS)]  # not the upgrades'
     assert lease["released_at"] is not None and lease["expires_at"] <= datetime.now(timezone.utc)
     assert "stopped" in (tmp_path / "sched.log").read_text()
