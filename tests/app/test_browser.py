@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from harness.ports import free_port
+from listening.app.serve import GRACE_SECONDS
 from listening.demo.trends import collect_exports
 from listening.notify.mail import render_alert
 from tests.conftest import FIXTURES, TWEETS_CSV
@@ -76,22 +77,34 @@ def served(store_env, demo_config):
         stop_group(server)
 
 
-def stop_group(server: subprocess.Popen, grace_s: float = 10.0) -> None:
-    """SIGTERM to the wrapper and its Streamlit child, then SIGKILL whatever is left of the group:
-    Streamlit sometimes outlived the SIGTERM (seen here: orphaned servers after the suite)."""
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc: this runs on Linux only)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit() and int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def stop_group(server: subprocess.Popen, grace_s: float = GRACE_SECONDS + 10.0) -> None:
+    """SIGTERM to the wrapper, which stops its Streamlit child's own group (SIGKILL after its
+    grace); then SIGKILL whatever is left of either group. Waiting less than the wrapper's
+    own grace killed it mid-stop and orphaned Streamlit (seen after the suite)."""
+    streamlit = children(server.pid)
     os.killpg(server.pid, signal.SIGTERM)
     try:
         server.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
         pass
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
+    for group in (server.pid, *streamlit):
         try:
-            os.killpg(server.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    os.killpg(server.pid, signal.SIGKILL)
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:  # stopped already, as it should
+            pass
     server.wait()
 
 
