@@ -25,7 +25,7 @@ SEARCH_COLUMNS = ("category", "geo", "term", "brand", "date", "is_partial", "vol
 def inert_cell(value: object) -> object:
     """A text cell a spreadsheet will not run: one starting (after any spaces) with ``= + - @``,
     or with a tab or CR, gets a leading ``'`` (shown as text, the rest kept as it was)."""
-    if isinstance(value, str) and (value.startswith(FORMULA_START) or value.lstrip(" ").startswith(FORMULA_START)):
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_START):
         return "'" + value
     return value
 

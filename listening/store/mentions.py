@@ -32,8 +32,8 @@ from listening.store.resilience import with_retry
 from listening.store.rollup_log import RollupLog
 
 ALL_ISSUES = "*"
-MAX_KNOWN_CELLS = 200_000
-HOLD_BATCHES = 10  # held batches' rollups are written at the latest with the tenth  # ids of rollup cells written by this repo: a few MB at most
+MAX_KNOWN_CELLS = 200_000  # ids of rollup cells written by this repo: a few MB at most
+HOLD_BATCHES = 10  # held batches' rollups are written at the latest with the tenth
 _ROLLUP_FIELDS = {"brands": 1, "issues": 1, "sentiment.label": 1, "source": 1,
                   "published_at": 1, "fingerprint": 1, "sources": 1, "brand_sentiment": 1}
 
