@@ -113,3 +113,8 @@ class Tags(BaseModel):
     towards: dict[str, Sentiment] = Field(default_factory=dict, description=(
         "Per brand, the sentiment towards it, for a mention naming several brands "
         "(one brand: the mention's own sentiment is the brand's)."))
+
+    def stored(self) -> dict:
+        """The fields a stored mention keeps of these tags (``towards`` as ``brand_sentiment``)."""
+        return {"sentiment": self.sentiment.model_dump(), "issues": self.issues, "intent": self.intent,
+                "lang": self.lang, "brand_sentiment": {b: s.model_dump() for b, s in self.towards.items()}}

@@ -209,11 +209,7 @@ class Pipeline:
         tagged = self.tagger.tag_many([d["text"] for d in batch], declared=declared,
                                       targets=[d["matched_terms"] for d in batch])
         for doc, tags in zip(batch, tagged):
-            doc["sentiment"] = tags.sentiment.model_dump()
-            doc["issues"] = tags.issues
-            doc["intent"] = tags.intent
-            doc["lang"] = tags.lang  # what tagging used: the declared one only as a prior
-            doc["brand_sentiment"] = {brand: s.model_dump() for brand, s in tags.towards.items()}
+            doc.update(tags.stored())  # its lang is what tagging used: the declared one only as a prior
             doc["fingerprint"] = fingerprint(doc)
         self._wait()
         self._pending = self._writer.submit(self._write, batch)

@@ -56,8 +56,7 @@ def _changes(store: "Store", tagger: Tagger, counts: Counter,
                                  targets=[doc.get("matched_terms") or {} for doc in mine])
         changed = []
         for doc, tags in zip(mine, tagged):
-            fields = {"sentiment": tags.sentiment.model_dump(), "issues": tags.issues, "intent": tags.intent,
-                      "lang": tags.lang, "brand_sentiment": {b: s.model_dump() for b, s in tags.towards.items()}}
+            fields = tags.stored()
             fields["fingerprint"] = fingerprint({**doc, **fields})
             if fields["fingerprint"] != doc.get("fingerprint"):
                 changed.append((doc, fields))
