@@ -23,7 +23,7 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 
 from listening.store.edge import guarded_class
-from listening.store.mentions import ALL_ISSUES, MentionRepo, id_ranges, merge_rows, sum_cells
+from listening.store.mentions import ALL_ISSUES, MentionRepo, merge_rows, sum_cells, walk
 
 DAY = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -113,10 +113,13 @@ class DailyRepo:
             return None
         sums: dict[tuple, int] = {}
         first = last = None
-        # every cell: a sixteenth of the ids at a time, which bounds the server's memory
-        parts = [{"_id": part} for part in id_ranges()] if fresh else [{"hour": {"$gte": start, "$lt": end}}]
         fields = {"_id": 0, "count": 1, "hour": 1, **dict.fromkeys(KEY, 1)}
-        for c in (c for query in parts for c in self.mentions.stats.find(query, fields, batch_size=10_000)):
+        if fresh:  # every cell, a bounded window at a time
+            span = self.mentions.hour_span()
+            cells = walk(self.mentions.stats, "hour", span[0], span[1] + timedelta(hours=1), fields) if span else iter(())
+        else:
+            cells = self.mentions.stats.find({"hour": {"$gte": start, "$lt": end}}, fields, batch_size=10_000)
+        for c in cells:
             if c.get("count"):
                 first = c["hour"] if first is None else min(first, c["hour"])
                 last = c["hour"] if last is None else max(last, c["hour"])

@@ -149,3 +149,40 @@ def test_cut_texts_are_counted_and_bad_urls_refused_with_a_reason(store, demo_co
     assert "m.jsonl: 1 text(s) longer than 100000 characters were cut" in caplog.text
     assert sorted(m["url"] for m in store.mentions.collection.find()) == ["https://example.com/1",
                                                                          "https://example.com/5"]
+
+
+def test_rebuilds_read_every_cell_across_years_a_window_at_a_time(store, demo_config, tmp_path):
+    """Rebuilds walk the store in indexed windows from the span every cell write keeps.
+
+    Real tweets of Feb 2015 plus one synthetic tweet eleven years later (a store that went
+    quiet and came back: the real file has no gap); the rebuilds must find both ends."""
+    rows = list(islice(csv.DictReader(TWEETS_CSV.open(encoding="utf-8")), 1500))
+    rows.append({**rows[0], "tweet_id": "1", "text": "@united still late, eleven years on",
+                 "tweet_created": "2026-11-30 08:15:00 -0800"})
+    sample = tmp_path / "sample.csv"
+    with sample.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    import_file(Pipeline(store, demo_config), sample, demo_config.import_mapping, source="tweets",
+                rejects_path=tmp_path / "rejects.jsonl")
+    first, last = store.mentions.hour_span()
+    assert (first.year, last.isoformat()) == (2015, "2026-11-30T16:00:00+00:00")
+
+    def cells():
+        return sorted((c["_id"], c["count"]) for c in store.mentions.stats.find({"count": {"$ne": 0}}, {"count": 1}))
+
+    def days():
+        return sorted((r["brand"], r["count"]) for r in store.daily.totals(("brand",)))
+
+    before = cells()
+    store.daily.rebuild()
+    by_day = days()
+    assert by_day == sorted((r["brand"], r["count"]) for r in store.mentions.totals(("brand",)))
+    store.mentions.rebuild_stats()
+    assert cells() == before
+    store.mentions.meta.delete_one({"_id": "cell_hours"})  # a store from before the span was kept
+    store.mentions.rebuild_stats()
+    store.daily.rebuild()
+    assert cells() == before and days() == by_day
+    assert store.mentions.hour_span() == (first, last)
