@@ -59,6 +59,7 @@ class State:
 
             self.config  # a bad config fails here, before an embedded server starts for nothing
             self._store = Store.connect()
+            self._store.close_at_exit()
         return self._store
 
 

@@ -4,7 +4,7 @@
     '((united OR "united airlines") AND (NOT "united states"))'
 """
 
-from listening.query.ast import And, Field, Near, Node, Not, Or, Term
+from listening.query.ast import And, Field, Near, Node, Not, Or, Term, field_names
 from listening.query.parser import QuerySyntaxError, parse
 
-__all__ = ["And", "Field", "Near", "Node", "Not", "Or", "QuerySyntaxError", "Term", "parse"]
+__all__ = ["And", "Field", "Near", "Node", "Not", "Or", "QuerySyntaxError", "Term", "field_names", "parse"]

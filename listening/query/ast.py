@@ -100,3 +100,14 @@ def terms(node: Node) -> list[Term]:
     if isinstance(node, Near):
         return terms(node.left) + terms(node.right)
     return terms(node.item)
+
+
+def field_names(node: Node) -> set[str]:
+    """The names of every ``name:item`` in ``node``."""
+    if isinstance(node, Term):
+        return set()
+    if isinstance(node, (And, Or)):
+        return set().union(*(field_names(item) for item in node.items))
+    if isinstance(node, Near):
+        return field_names(node.left) | field_names(node.right)
+    return ({node.name} if isinstance(node, Field) else set()) | field_names(node.item)

@@ -8,6 +8,7 @@ pymongo, only plain dicts, dataclasses and our own errors.
 
 from __future__ import annotations
 
+import atexit
 import sys
 from functools import partial
 from typing import Any, Callable
@@ -164,6 +165,20 @@ class Store:
         for healer in self._healers:
             healer.stop()
         self.client.close()
+
+    def close_at_exit(self) -> None:
+        """Close this store when a short command exits, in place of pymongo's own exit handler.
+
+        That handler joins each of the driver's monitor threads, which poll every 0.5 s: about
+        0.4 s added to every command (measured: ``report`` 1.15 -> 0.7 s). ``close`` stops those
+        daemon threads without waiting; handlers registered later (the runs closing at exit) still
+        run first.
+        """
+        from pymongo.synchronous import monitor
+
+        atexit.register(self.close)
+        if hasattr(monitor, "_shutdown_resources"):  # a private name: a later pymongo may drop it
+            atexit.unregister(monitor._shutdown_resources)
 
 
 def _redacted(uri: str) -> str:

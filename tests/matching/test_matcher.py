@@ -181,13 +181,19 @@ def test_query_tester_shows_hits_and_near_misses(store, demo_config):
     assert {tuple(m["failed"]) for m in report["near_misses_sample"]} == {("(NOT (late OR delay*))",)}
     near = matching.test_query(store, '"lost my" NEAR/1 bag* @SouthwestAir', sample=5)
     assert [(m["text"], m["failed"]) for m in near["near_misses_sample"]] == [
-        (TEXTS[2], ["@SouthwestAir"]), (TEXTS[4], ['("lost my" NEAR/1 bag*)'])]  # newest first
+        (TEXTS[2], ["@SouthwestAir"]), (TEXTS[4], ['("lost my" NEAR/1 bag*)'])]  # most terms first
+    assert near["near_miss_terms"] == {"bag* + lost my": 1, "@southwestair": 1}
+    older_first = matching.test_query(store, "(@united OR @SouthwestAir) AND thanks", sample=5)
+    assert [m["text"] for m in older_first["near_misses_sample"]][:1] == [TEXTS[4]]  # two terms beat newer ones
     assert report["by_brand"] == {"United": 1}
     assert report["terms"] == {"@united": 4}
 
     since = datetime(2015, 2, 21, tzinfo=timezone.utc)
     recent = matching.test_query(store, "late OR crew", since=since, sample=1)
     assert (recent["scanned"], recent["matched"], len(recent["hits"])) == (3, 1, 1)
+    store.mentions.collection.update_one({"text": TEXTS[0]}, {"$set": {"lang": "en"}})  # too short to detect
+    in_english = matching.test_query(store, "@united AND lang:en")  # the tester reads lang only when compared
+    assert [h["text"] for h in in_english["hits"]] == [TEXTS[0]]
     newest = matching.test_query(store, "@united", limit=2)
     assert (newest["scanned"], [h["text"] for h in newest["hits"]]) == (2, [TEXTS[2]])  # 3 and 2
     with pytest.raises(QuerySyntaxError):
@@ -240,6 +246,7 @@ def test_describe_test_and_pickling(store, demo_config):
     assert "near misses rejected by each part" in text and "      2  (NOT late)" in text
     assert "[test] @united: @united thanks for the upgrade" in text
     assert "fails: (NOT late)" in text
+    assert "near misses by the query terms they contain (most common first):\n        2  @united" in text
     clone = pickle.loads(pickle.dumps(BrandMatcher(demo_config.brands)))
     assert clone.match("@JetBlue hi") == ["JetBlue"]
 
