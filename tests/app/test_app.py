@@ -6,7 +6,7 @@ must also follow the data back in time rather than show an empty default window.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -358,6 +358,33 @@ def test_alert_link_selects_that_alert_and_acknowledge_keeps_it(seeded):
     assert store.alerts.get(linked)["status"] == "acknowledged"
     assert {store.alerts.get(i)["status"] for i in (first, newest)} == {"open"}
     assert at.query_params["alert"] == linked
+
+
+def test_alert_chart_draws_only_the_firings_on_the_window_it_sums(seeded):
+    """An alert that first fired on the 6 h window, then peaked on the 24 h one: the chart sums
+    24 h, so its expectation diamonds are the 24 h firings only, and the caption says so."""
+    from listening.alerts.detect import Finding
+    from listening.alerts.lifecycle import grow
+
+    store, _ = seeded
+    alert = store.alerts.get(open_alert(store, brand="United", issue="Delay", hours_before=1))
+    end = alert["window_end"] + timedelta(hours=1)
+    grow(alert, Finding(rule="issue-negative", kind="issue_negative", brand="United", issue="Delay",
+                        window_start=end - timedelta(hours=24), window_end=end, observed=40.0,
+                        expected=12.0, score=6.0, severity="high"))
+    store.alerts.save_growth(alert)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.switch_page("views/alerts.py")
+    at.query_params["alert"] = alert["_id"]
+    at.run()
+    assert not at.exception
+    import pyarrow as pa
+
+    frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas()
+              for d in at.get("vega_lite_chart")[0].proto.datasets]
+    assert [list(frame["expected"]) for frame in frames if "expected" in frame] == [[12.0]]
+    assert any("fired on that window (it also fired once on its 6 h window, not drawn)" in c.value
+               for c in at.caption)
 
 
 def test_sources_health_counts_trends_runs_by_their_points(seeded, demo_config):

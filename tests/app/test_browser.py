@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.browser import CHROMIUM, PAGES, VIEWPORT, screenshot_pages
+from harness.browser import launch as start_chromium
 from harness.ports import free_port
 from listening.app.serve import GRACE_SECONDS
 from listening.demo.trends import collect_exports
@@ -31,21 +33,6 @@ from tests.conftest import FIXTURES, TWEETS_CSV
 from tests.support.dashboard_seed import open_alert, seed_tweets
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("LISTENING_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-# (url path, file name, what to wait for)
-PAGES = [
-    ("", "live", '[data-testid="stVegaLiteChart"]'),
-    ("needs_reply", "needs-reply", '[data-testid="stDataFrame"]'),
-    ("alerts", "alerts", '[data-testid="stVegaLiteChart"]'),
-    ("share_of_search", "share-of-search", '[data-testid="stVegaLiteChart"]'),
-    ("voice", "voice-and-sentiment", '[data-testid="stVegaLiteChart"]'),
-    ("sources", "sources-health", '[data-testid="stVegaLiteChart"]'),
-    ("query_tester", "query-tester", '[data-testid="stDataFrame"]'),
-]
-
-
 @pytest.fixture
 def served(store_env, demo_config):
     """A tenth of the demo tweets behind a running ``listening.app.serve.serve``; yields (url, store, alert id)."""
@@ -111,14 +98,8 @@ def test_every_page_in_chromium_and_acknowledge_an_alert(served, tmp_path):
     with sync_playwright() as p:
         browser = launch(p)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1500})
-            for path, name, ready in PAGES:
-                page.goto(f"{url}/{path}")
-                page.wait_for_selector(ready, timeout=60_000)
-                page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)
-                assert page.locator('[data-testid="stException"]').count() == 0, name
-                page.wait_for_timeout(700)  # let the data grids paint
-                page.screenshot(path=str(shots / f"{name}.png"))
+            page = browser.new_page(viewport=VIEWPORT)
+            assert [s.stem for s in screenshot_pages(page, url, shots)] == [name for _, name, _ in PAGES]
 
             # still on the last page's session: go to Alerts through the navigation, sign actions as "e2e"
             page.get_by_role("link", name="Alerts").first.click()
@@ -140,7 +121,7 @@ def test_every_page_in_chromium_and_acknowledge_an_alert(served, tmp_path):
 def launch(p):
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (this test never skips)")
-    return p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    return start_chromium(p)
 
 
 @pytest.mark.browser

@@ -140,7 +140,9 @@ def counts(key: str, alert_id: str) -> pd.DataFrame:
     store = d.store(key)
     alert = store.alerts.get(alert_id)
     hours = alert.get("window_hours") or 6
-    start, end = alert["opened_at"] - timedelta(days=2), alert["opened_at"] + timedelta(hours=12)
+    # two days before it opened to half a day past its last firing (an alert may fire for days)
+    start = alert["opened_at"] - timedelta(days=2)
+    end = max(alert["opened_at"], alert.get("window_end") or alert["opened_at"]) + timedelta(hours=12)
     label = None if alert.get("kind") == "sentiment_shift" else "negative"
     got = dict(store.daily.hourly(alert["brand"], alert.get("issue"), label, start - timedelta(hours=hours), end))
     times = pd.date_range(start, end, freq="h", inclusive="left")
@@ -163,23 +165,31 @@ def emails(key: str, alert_id: str) -> list[dict]:
 def show_hourly(key: str, chosen: str, alert: dict) -> None:
     """Mentions per hour around the alert, its observed window, and (on demand) the rule's band."""
     hourly = counts(key, chosen)
+    hours = alert.get("window_hours")
+    history = alert.get("history") or []
+    # Only the firings on the window the black line sums: a 6 h firing's expectation beside a 24 h sum misleads.
     points = pd.DataFrame([{"time": p["at"], "expected": p["expected"], "observed": p["observed"]}
-                           for p in alert.get("history") or []])
+                           for p in history if p.get("window_hours", hours) == hours])
+    others = sorted({p["window_hours"] for p in history if p.get("window_hours", hours) != hours})
     layers = [
         alt.Chart(hourly).mark_bar(color="#999999", opacity=0.6).encode(
             x=alt.X("hour:T", title=None, axis=alt.Axis(format="%d %b %H:%M", labelOverlap=True)), x2="time:T", y=alt.Y("mentions:Q", title="mentions"), y2=alt.datum(0),
             tooltip=[alt.Tooltip("hour:T", format="%d %b %H:%M"), "mentions:Q"]),
         alt.Chart(hourly).mark_line(color="#222222", interpolate="step-after").encode(
             x="time:T", y="observed:Q",
-            tooltip=["time:T", alt.Tooltip("observed:Q", title=f"observed ({alert.get('window_hours', '?')} h)")]),
+            tooltip=["time:T", alt.Tooltip("observed:Q", title=f"observed ({hours or '?'} h)")]),
         alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
     ]
     if not points.empty:
         layers.append(alt.Chart(points).mark_point(color="#3182bd", shape="diamond", size=70, filled=True).encode(
             x="time:T", y="expected:Q", tooltip=["time:T", alt.Tooltip("expected:Q", format=".1f"), "observed:Q"]))
     st.altair_chart(alt.layer(*layers).properties(height=240), width="stretch")
-    st.caption(f"Grey: mentions per hour. Black: observed, the rule's {alert.get('window_hours', '?')} h window. "
-               "Blue diamonds: what the baseline expected each time the rule fired. Orange: when the alert opened.")
+    n = sum(p.get("window_hours") in others for p in history)
+    also = (f" (it also fired {'once' if n == 1 else f'{n} times'} on its "
+            f"{' and '.join(f'{h} h' for h in others)} window, not drawn)") if others else ""
+    st.caption(f"Grey: mentions per hour. Black: observed, the rule's {hours or '?'} h window. "
+               f"Blue diamonds: what the baseline expected each time the rule fired on that window{also}. "
+               "Orange: when the alert opened.")
     if st.toggle("Show the rule's baseline band (recomputes the rule: slower on big stores)", key="alerts_band"):
         series = band(key, chosen)
         base = alt.Chart(series).encode(x=alt.X("time:T", title=None))
@@ -192,7 +202,7 @@ def show_hourly(key: str, chosen: str, alert: dict) -> None:
             alt.Chart(pd.DataFrame({"t": [alert["opened_at"]]})).mark_rule(color="#e6550d", strokeWidth=2).encode(x="t:T"),
         ).properties(height=240)
         st.altair_chart(chart, width="stretch")
-        st.caption(f"In the alert's own {alert.get('window_hours', '?')} h window. Black: observed. Dashed: "
+        st.caption(f"In the alert's own {hours or '?'} h window. Black: observed. Dashed: "
                    "expected. Blue band: the baseline's spread up to where the rule fires.")
 
 
