@@ -71,6 +71,14 @@ def stamp(t: datetime) -> str:
     return f"{t.astimezone(timezone.utc):%a %d %b %Y, %H:%M} UTC"
 
 
+def day(iso: str) -> str:
+    """An ISO time as the date a reader needs no context for: '8 Feb 2015' (UTC)."""
+    return f"{datetime.fromisoformat(iso).astimezone(timezone.utc):%-d %b %Y}"
+
+
+_env.filters["day"] = day
+
+
 def source_name(source: str) -> str:
     """A source id in words: 'demo_tweets' -> 'Demo tweets'."""
     words = " ".join(source.replace("_", " ").replace("-", " ").split())
