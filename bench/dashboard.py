@@ -36,7 +36,7 @@ from listening.store import Store  # noqa: E402
 from listening.store.daily import day_of  # noqa: E402
 from listening.store.embedded import embedded_uri, stop  # noqa: E402
 from listening.store.feed import FeedFilter  # noqa: E402
-from listening.store.mentions import _stat_id, rollup_keys  # noqa: E402
+from listening.store.mentions import TOTAL, _stat_id, rollup_keys  # noqa: E402
 
 NEWEST = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
 SOURCES = ["twitter", "reddit", "news", "hn", "appstore", "forum"]
@@ -77,6 +77,8 @@ def seed(store: Store, config, n: int, days: int, rng: random.Random) -> None:
             print(f"  {done:,} mentions in {time.perf_counter() - start:.0f} s", flush=True)
     # The cells apply_deltas would $inc one by one, inserted in bulk (all are new), and
     # their day cells as store.daily.refresh() would recount them.
+    totals = {k[4]: cells.pop(k) for k in [k for k in cells if k[0] is TOTAL]}
+    store.mentions.hours.insert_many([{"_id": hour, "count": n} for hour, n in totals.items()])
     hourly = [{"_id": _stat_id(k), **dict(zip(("brand", "issue", "label", "source", "hour"), k)), "count": n}
               for k, n in cells.items()]
     for first in range(0, len(hourly), BATCH):

@@ -1,10 +1,12 @@
 """``store_meta``: the format of the store's ids, and the one-time upgrade to this one.
 
-Format 2 (this one): an id made of several parts is ``listening.ids.stable_id`` of them.
-Before it (no marker), the parts were joined with "|", so distinct keys could share a
+Format 3 (this one) keeps ``mention_hours``, every mention counted once per hour; format 2
+had no such totals. Since format 2 an id made of several parts is ``listening.ids.stable_id``
+of them. Before it (no marker), the parts were joined with "|", so distinct keys could share a
 document: brand "A|x" + issue "*" and brand "A" + issue "x|*" were one rollup cell and
 their counts merged. The first process that opens an older store upgrades it:
 
+- format 2: the hour totals are counted from the mentions' times (``count_hours``);
 - rollups with old ids (``mention_stats``, and ``alert_series`` read from them) are
   derived data: recounted from ``mentions`` with the new ids, day cells too, as
   ``listening rebuild-stats`` does;
@@ -40,7 +42,7 @@ from listening.store.rollup_log import HOST
 if TYPE_CHECKING:
     from listening.store import Store
 
-FORMAT = 2
+FORMAT = 3
 LEASE = "store-upgrade"
 # A recount took 99 s at 200k mentions here (minutes at a million); a process that dies
 # upgrading holds the others back this long (the lease is not renewed during the recount).
@@ -57,8 +59,12 @@ class StoreFormat:
     def __init__(self, db: Database):
         self.meta = db["store_meta"]
 
+    def version(self) -> int | None:
+        """The marked format; None when unmarked (format 1, or a new store)."""
+        return (self.meta.find_one({"_id": "format"}) or {}).get("version")
+
     def current(self) -> bool:
-        return (self.meta.find_one({"_id": "format"}) or {}).get("version", 1) >= FORMAT
+        return (self.version() or 1) >= FORMAT
 
     def mark(self) -> None:
         self.meta.update_one({"_id": "format"}, {"$set": {
@@ -77,10 +83,12 @@ def upgrade(store: Store) -> dict[str, int] | None:
     fmt = StoreFormat(store.db)
 
     def work() -> dict[str, int]:
-        done = {"rollup_cells": 0, "alerts": 0}
+        done = {"rollup_cells": 0, "alerts": 0, "hour_totals": 0}
         if joined_ids(store.mentions.stats) or joined_ids(store.series_cache.docs):
             log.warning("recounting the rollups from mentions: their ids change (once)")
-            done["rollup_cells"], _ = store.rebuild_rollups()
+            done["rollup_cells"], _ = store.rebuild_rollups()  # the hour totals with them
+        elif fmt.version() == 2:  # written before the hour totals were kept
+            done["hour_totals"] = store.mentions.count_hours()
         done["alerts"] = store.alerts.rekey()
         return done
 

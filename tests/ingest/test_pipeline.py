@@ -176,6 +176,26 @@ def test_rollups_are_hourly_utc(store, demo_config):
     assert hours == {"2024-05-01T08:00:00+00:00", "2024-05-01T09:00:00+00:00"}
 
 
+def test_hour_totals_count_every_mention_once_through_every_change(store, demo_config):
+    """``count_between`` sums the hour totals: a two-brand mention is one, a repeat none, a
+    re-dated mention moves hours, and retagging, recounting and rebuilding change nothing."""
+    def by_hour() -> list[tuple[int, int]]:
+        return [(h, store.mentions.count_between(datetime(2024, 5, 1, h, tzinfo=timezone.utc),
+                                                 datetime(2024, 5, 1, h + 1, tzinfo=timezone.utc))) for h in (10, 11)]
+
+    first = [raw("@united and @SouthwestAir late", "1"), raw("@united late", "2"), raw("@united late", "2")]
+    Pipeline(store, demo_config, tagger=FixedTagger("negative", ["delay"])).run(first)
+    assert store.mentions.count_between(None, None) == 2 and by_hour() == [(10, 2), (11, 0)]
+    redated = [raw("@united late", "2", "2024-05-01T11:30:00Z", title="a new version")]
+    assert Pipeline(store, demo_config, tagger=FixedTagger("neutral", [])).run(redated).updated == 1
+    assert by_hour() == [(10, 1), (11, 1)]
+    Pipeline(store, demo_config, tagger=FixedTagger("positive", [])).run(first[:1])  # retagged
+    store.mentions.recount_hours({datetime(2024, 5, 1, 10, tzinfo=timezone.utc)})
+    assert by_hour() == [(10, 1), (11, 1)]
+    store.mentions.rebuild_stats()
+    assert by_hour() == [(10, 1), (11, 1)] and store.mentions.count_between(None, None) == 2
+
+
 def test_rollups_add_up_across_writers_that_do_not_know_each_others_cells(store, demo_config):
     """A second process inserts into cells the first created: its inserts fall back to $inc."""
     from listening.store import Store

@@ -14,7 +14,7 @@ from listening.alerts.check import load_book
 from listening.ids import alert_key
 from listening.ingest.pipeline import Pipeline
 from listening.store import Store
-from listening.store.mentions import rollup_keys
+from listening.store.mentions import TOTAL, rollup_keys
 from listening.store.series import _week
 from listening.store.trends import POINT_KEY, key_of
 from listening.store.upgrade import FORMAT, StoreFormat, joined_ids
@@ -34,7 +34,7 @@ def write_old_store(store: Store) -> None:
     """Mentions, rollup cells, day cells, alert series and an open alert as the old code left them."""
     store.mentions.collection.insert_many([dict(m) for m in MENTIONS])
     cells: dict[str, dict] = {}
-    for key, n in Counter(k for m in MENTIONS for k in rollup_keys(m)).items():
+    for key, n in Counter(k for m in MENTIONS for k in rollup_keys(m) if k[0] is not TOTAL).items():
         brand, issue, label, source, hour = key
         cell = cells.setdefault(f"{brand}|{issue}|{label}|{source}|{hour:%Y-%m-%dT%H}", {
             "brand": brand, "issue": issue, "label": label, "source": source, "hour": hour, "count": 0})
@@ -76,8 +76,8 @@ def test_an_old_store_is_recounted_rekeyed_and_marked_once(store, demo_config):
     assert cells(store) == [("A", "*", 2), ("A|x", "*", 3)]  # the bug: "A" + "x|*" counted under "A|x"
     assert not StoreFormat(store.db).current()
 
-    assert store.upgrade() == {"rollup_cells": 3, "alerts": 2}
-    assert cells(store) == CELLS
+    assert store.upgrade() == {"rollup_cells": 3, "alerts": 2, "hour_totals": 0}  # totals with the cells
+    assert cells(store) == CELLS and store.mentions.count_between(None, None) == 3
     assert not joined_ids(store.mentions.stats) and not joined_ids(store.series_cache.docs)
     assert day_cells(store) == [("A", "x|*", 2), ("A", 2), ("A|x", 1)]
     assert series(store) == [("A", "*", "all", 2), ("A", "*", "negative", 2), ("A", "x|*", "negative", 2),
@@ -101,11 +101,22 @@ def test_an_upgrade_killed_midway_runs_again_to_the_same_end(store):
     write_old_store(store)
     store.mentions.rebuild_stats()  # got this far (cells recounted), then died: no marker
     assert not StoreFormat(store.db).current()
-    assert Store(store.client, store.db.name).upgrade() == {"rollup_cells": 3, "alerts": 2}
+    assert Store(store.client, store.db.name).upgrade() == {"rollup_cells": 3, "alerts": 2, "hour_totals": 0}
     again = Store(store.client, store.db.name)
     StoreFormat(store.db).meta.delete_many({})  # even without the marker: nothing left to change
-    assert again.upgrade() == {"rollup_cells": 0, "alerts": 0}
+    assert again.upgrade() == {"rollup_cells": 0, "alerts": 0, "hour_totals": 0}
+    assert store.mentions.count_between(None, None) == 3
     assert cells(store) == CELLS and series(store)[2] == ("A", "x|*", "negative", 2)
+
+
+def test_a_format_2_store_gets_its_hour_totals_from_the_mentions_times(store, demo_config):
+    Pipeline(store, demo_config, tagger=FixedTagger("negative", [])).run(
+        [raw("@united late", "n1"), raw("@JetBlue and @united", "n2"), raw("no brand here", "n3")])
+    counted = store.mentions.count_between(None, None)
+    store.mentions.hours.delete_many({})  # as format 2 left it: no totals
+    StoreFormat(store.db).meta.update_one({"_id": "format"}, {"$set": {"version": 2}})
+    assert Store(store.client, store.db.name).upgrade() == {"rollup_cells": 0, "alerts": 0, "hour_totals": counted}
+    assert store.mentions.count_between(None, None) == counted == store.mentions.collection.count_documents({})
 
 
 def test_two_processes_opening_an_old_store_at_once_recount_it_once(store):
@@ -117,7 +128,7 @@ def test_two_processes_opening_an_old_store_at_once_recount_it_once(store):
         t.start()
     for t in threads:
         t.join(timeout=120)
-    assert sorted(results, key=str) == [None, {"rollup_cells": 3, "alerts": 2}]
+    assert sorted(results, key=str) == [None, {"rollup_cells": 3, "alerts": 2, "hour_totals": 0}]
     assert cells(store) == CELLS
 
 
@@ -136,8 +147,9 @@ def test_connect_and_every_pipeline_upgrade_first(store_env, demo_config):
 
 def test_a_new_store_is_marked_without_a_recount(store):
     store.mentions.upsert_batch([dict(m) for m in MENTIONS])
-    assert store.upgrade() == {"rollup_cells": 0, "alerts": 0}
+    assert store.upgrade() == {"rollup_cells": 0, "alerts": 0, "hour_totals": 0}
     assert StoreFormat(store.db).current() and cells(store) == CELLS
+    assert store.mentions.count_between(None, None) == len(MENTIONS)  # kept as they were written
 
 
 def test_trends_documents_under_old_ids_are_updated_in_place(store):
