@@ -1,6 +1,6 @@
 """Dashboard data-load time per page on a big embedded store.
 
-    .venv/bin/python bench/dashboard.py [--mentions 1000000] [--days 90] [--data DIR]
+    .venv/bin/python bench/dashboard.py [--mentions 1000000] [--days 90] [--data DIR | --uri URI]
 
 Seeds N synthetic mentions (six brands, six sources, a dozen issues, 90 days) with
 direct bulk inserts and their hourly rollups written through the store's own rollup
@@ -10,7 +10,8 @@ and metrics calls, without Streamlit's cache), and ``listening report --json`` (
 the last 7 days). Targets: every page < 1.5 s; Live < 0.5 s; report < 1.5 s.
 
 ``--data DIR`` keeps the store in DIR and reuses it when it already holds the mentions,
-so a second run only measures.
+so a second run only measures. ``--uri`` (or ``$TEST_MONGO_URI``) measures a real MongoDB
+instead, in its database ``bench`` (reused the same way).
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from listening.metrics import voice as metrics  # noqa: E402
 from listening.report import report as build_report  # noqa: E402
 from listening.store import Store  # noqa: E402
 from listening.store.daily import day_of  # noqa: E402
-from listening.store.embedded import embedded_uri, stop  # noqa: E402
 from listening.store.feed import FeedFilter  # noqa: E402
 from listening.store.mentions import TOTAL, _stat_id, rollup_keys  # noqa: E402
+from harness.mongo import add_uri_option, bench_server  # noqa: E402
 
 NEWEST = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
 SOURCES = ["twitter", "reddit", "news", "hn", "appstore", "forum"]
@@ -227,24 +228,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mentions", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--data", type=Path, help="keep (and reuse) the store in this folder")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--data", type=Path, help="keep (and reuse) the store in this folder")
+    add_uri_option(where)
     parser.add_argument("--rebuild", action="store_true", help="also time a full rebuild of the day rollups")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp, \
+            bench_server(None if args.data else args.uri, args.data or Path(tmp)) as server:
+        measure(args, Store.connect(server.uri, db_name="bench"), f"{server.name}, {args.data or 'a temporary folder'}"
+                if server.pid else server.name)
+
+
+def measure(args: argparse.Namespace, store: Store, where: str) -> None:
     config = load_config(PACKAGED_DEMO)
-    tmp = None if args.data else tempfile.TemporaryDirectory(prefix="bench-dashboard-")
-    folder = args.data or Path(tmp.name)
-    store = Store.connect(embedded_uri(folder), db_name="bench")
     try:
         have = store.mentions.count()
         if have != args.mentions:
-            print(f"Seeding {args.mentions:,} mentions over {args.days} days into {folder} ...", flush=True)
+            print(f"Seeding {args.mentions:,} mentions over {args.days} days into {where} ...", flush=True)
             store.drop()
             store.ensure_indexes()
             seed(store, config, args.mentions, args.days, random.Random(7))
             seed_search(store, config)
             open_alert(store, config)
         else:
-            print(f"Reusing {have:,} mentions in {folder}")
+            print(f"Reusing {have:,} mentions in {where}")
         print(f"{store.mentions.count():,} mentions, {store.mentions.stats.estimated_document_count():,} rollup cells\n")
         if args.rebuild:
             start = time.perf_counter()
@@ -272,9 +279,6 @@ def main() -> None:
             print(f"  report --json, {label:<14} {took:6.2f} s  (target < 1.5 s, {'ok' if took < 1.5 else 'SLOW'})")
     finally:
         store.close()
-        stop(folder)
-        if tmp:
-            tmp.cleanup()
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """Load test: a million mentions through the real pipeline, then the dashboard and the alert rules.
 
-    .venv/bin/python bench/load.py [--count 1000000] [--db-path DIR | --keep]
+    .venv/bin/python bench/load.py [--count 1000000] [--db-path DIR | --keep | --uri URI]
 
 Streams mentions made from the shared airline tweets (a generator, never a list) through
 ``Pipeline`` in its normal batches into a fresh embedded store, and prints the peak RSS of
-this process and of the store's server against a 1 GiB target. Then it times, one figure
+this process and of the store's server against a 1 GiB target (with ``--uri`` /
+``$TEST_MONGO_URI``, a real MongoDB: database ``bench_load`` there, and no server RSS, since
+that server is not ours to watch). Then it times, one figure
 each, the queries the dashboard pages send on the loaded store (the same repository and
 metrics calls, without Streamlit's cache), and one alert evaluation as ``listening alerts``
 runs it, and ends with a summary table.
@@ -35,7 +37,7 @@ from listening.ingest.pipeline import Pipeline  # noqa: E402
 from listening.matching import BrandMatcher  # noqa: E402
 from listening.models import RawMention  # noqa: E402
 from listening.store import DEFAULT_DB, Store  # noqa: E402
-from listening.store.embedded import start_server  # noqa: E402
+from harness.mongo import Server, add_uri_option, bench_server  # noqa: E402
 
 TWEETS = ROOT.parent / "shared/fixtures/twitter_us_airline_sentiment/Tweets.csv"
 CASSETTES = ROOT.parent / "shared/fixtures/google_trends_pytrends_cassettes"
@@ -88,16 +90,27 @@ def status_kb(pid: int | str, field: str) -> int:
     return 0
 
 
+def server_mb(server: Server, field: str) -> str:
+    """The server's RSS (VmRSS) or peak (VmHWM), or n/a for a server we did not start."""
+    return f"{status_kb(server.pid, field) / MB:,.0f} MB" if server.pid else "n/a"
+
+
 def our_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MB
 
 
-def verdict(mb: float) -> str:
+def verdict(mb: float | None) -> str:
+    if mb is None:
+        return "n/a (a server we did not start)"
     return f"{mb:,.0f} MB ({'under' if mb < TARGET_MB else 'OVER'} the {TARGET_MB:,} MB target)"
 
 
+def server_peak(server: Server) -> float | None:
+    return status_kb(server.pid, "VmHWM") / MB if server.pid else None
+
+
 # -- ingest ---------------------------------------------------------------------------------
-def ingest(store: Store, config: Config, count: int, server_pid: int) -> dict:
+def ingest(store: Store, config: Config, count: int, server: Server) -> dict:
     """Stream ``count`` mentions through the pipeline, printing progress and RSS to stderr."""
     texts = tweets(config)
     every = max(10_000, count // 20)
@@ -111,19 +124,19 @@ def ingest(store: Store, config: Config, count: int, server_pid: int) -> dict:
             elapsed = time.perf_counter() - start
             print(f"  {state['written']:>10,} / {count:,} written  {elapsed:6.0f} s  "
                   f"{state['written'] / elapsed:6,.0f}/s  RSS ours {status_kb('self', 'VmRSS') / MB:5,.0f} MB "
-                  f"(peak {our_peak_mb():,.0f})  server {status_kb(server_pid, 'VmRSS') / MB:5,.0f} MB "
-                  f"(peak {status_kb(server_pid, 'VmHWM') / MB:,.0f})", file=sys.stderr, flush=True)
+                  f"(peak {our_peak_mb():,.0f})  server {server_mb(server, 'VmRSS')} "
+                  f"(peak {server_mb(server, 'VmHWM')})", file=sys.stderr, flush=True)
 
     print(f"Ingesting {count:,} mentions ({len(texts):,} tweets reshuffled per pass, {len(SOURCES)} sources, "
           f"{DAYS} days) through the pipeline; RSS before: ours {status_kb('self', 'VmRSS') / MB:,.0f} MB, "
-          f"server {status_kb(server_pid, 'VmRSS') / MB:,.0f} MB", file=sys.stderr, flush=True)
+          f"server {server_mb(server, 'VmRSS')}", file=sys.stderr, flush=True)
     run = store.runs.start("import", source="bench/load.py")
     with Pipeline(store, config, run_id=run, on_batch=progress) as pipeline:
         counts = pipeline.run(mentions(count, texts, datetime.now(timezone.utc)))
     elapsed = time.perf_counter() - start
     store.runs.finish(run, counts=counts.as_dict())
     return {"counts": counts.as_dict(), "elapsed": elapsed, "rate": counts.read / elapsed,
-            "ours_mb": our_peak_mb(), "server_mb": status_kb(server_pid, "VmHWM") / MB}
+            "ours_mb": our_peak_mb(), "server_peak": server_peak(server)}
 
 
 def load_trends(store: Store, config: Config) -> None:
@@ -211,15 +224,14 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-def time_queries(store: Store, config: Config, count: int, server_pid: int) -> dict[str, float]:
+def time_queries(store: Store, config: Config, count: int, server: Server) -> dict[str, float]:
     """Each dashboard query once, cold: its seconds, rows, and the server's RSS after it."""
     seconds: dict[str, float] = {}
 
     def run(name: str, fn: Callable[[], object]) -> None:
         seconds[name], result = timed(fn)
         print(f"  {name:<38} {seconds[name]:7.2f}  {size(result):>6,} rows   server RSS "
-              f"{status_kb(server_pid, 'VmRSS') / MB:5,.0f} MB (peak {status_kb(server_pid, 'VmHWM') / MB:,.0f})",
-              flush=True)
+              f"{server_mb(server, 'VmRSS')} (peak {server_mb(server, 'VmHWM')})", flush=True)
 
     print(f"\nDashboard queries on {count:,} mentions "
           f"({store.mentions.stats.estimated_document_count():,} hourly rollup cells), seconds:", flush=True)
@@ -230,13 +242,13 @@ def time_queries(store: Store, config: Config, count: int, server_pid: int) -> d
     return seconds
 
 
-def time_alerts(store: Store, config: Config, server_pid: int) -> tuple[float, list[dict]]:
+def time_alerts(store: Store, config: Config, server: Server) -> tuple[float, list[dict]]:
     """One evaluation of the rules at now, as ``listening alerts`` runs it."""
     from listening.alerts import check
 
     seconds, found = timed(lambda: check(store, config))
     print(f"\nAlert evaluation (as `listening alerts` at now): {seconds:.2f} s, {len(found)} alerts "
-          f"opened or changed; server RSS peak {status_kb(server_pid, 'VmHWM') / MB:,.0f} MB", flush=True)
+          f"opened or changed; server RSS peak {server_mb(server, 'VmHWM')}", flush=True)
     for alert in found[:10]:
         print(f"  {alert['rule']:<18} {alert['brand']:<15} {alert['issue'] or '(all)':<20} "
               f"observed {alert['observed']:.0f} vs {alert['expected']:.1f} {alert['severity']}")
@@ -265,6 +277,7 @@ def parse_args() -> argparse.Namespace:
     where.add_argument("--keep", action="store_true",
                        help="keep the temporary store afterwards (its folder is printed); open it with "
                             "LISTENING_DATA=DIR listening serve")
+    add_uri_option(where)
     return parser.parse_args()
 
 
@@ -272,42 +285,44 @@ def main() -> None:
     args = parse_args()
     config = load_config(PACKAGED_DEMO)
     folder = args.db_path or Path(tempfile.mkdtemp(prefix="bench-load-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    proc, uri = start_server(str(folder / "db"), folder / "secantus.log")
     try:
-        store = Store.connect(uri, db_name=DEFAULT_DB)
-        have = store.mentions.count()
-        if have and have != args.count:
-            sys.exit(f"{folder} holds {have:,} mentions, not {args.count:,}: use an empty folder")
-        rows = [("mentions", f"{args.count:,} (code {commit()})")]
-        if have:
-            print(f"Reusing the {have:,} mentions in {folder}: timing the queries only", file=sys.stderr)
-        else:
-            load = ingest(store, config, args.count, proc.pid)
-            load_trends(store, config)
-            rows += [("ingest", f"{load['elapsed']:,.0f} s, {load['rate']:,.0f} mentions/s"),
-                     ("peak RSS ours, ingest", verdict(load["ours_mb"])),
-                     ("peak RSS server, ingest", verdict(load["server_mb"]))]
-            print(f"\nIngest: {load['counts']}")
-            for name, value in rows[1:]:
-                print(f"  {name:<38} {value}", flush=True)
-        queries = time_queries(store, config, args.count, proc.pid)
-        alert_s, found = time_alerts(store, config, proc.pid)
-        store.close()
-        rows += [("peak RSS ours, whole run", verdict(our_peak_mb())),
-                 ("peak RSS server, whole run", verdict(status_kb(proc.pid, "VmHWM") / MB)),
-                 *((name, f"{s:.2f} s") for name, s in queries.items()),
-                 ("alert evaluation", f"{alert_s:.2f} s, {len(found)} alerts")]
-        print(f"\nSummary\n{'-' * 80}")
-        for name, value in rows:
-            print(f"{name:<40} {value}")
+        with bench_server(None if args.db_path or args.keep else args.uri, folder) as server:
+            run(args, config, server, folder)
     finally:
-        proc.terminate()
-        proc.wait()
         if args.db_path or args.keep:
             print(f"\nStore kept in {folder} (LISTENING_DATA={folder} listening serve)", file=sys.stderr)
         else:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, config: Config, server: Server, folder: Path) -> None:
+    store = Store.connect(server.uri, db_name=DEFAULT_DB if server.pid else "bench_load")
+    have = store.mentions.count()
+    if have and have != args.count:
+        sys.exit(f"{folder if server.pid else 'bench_load at --uri'} holds {have:,} mentions, not {args.count:,}: "
+                 "use an empty one")
+    rows = [("store", server.name), ("mentions", f"{args.count:,} (code {commit()})")]
+    if have:
+        print(f"Reusing the {have:,} mentions: timing the queries only", file=sys.stderr)
+    else:
+        load = ingest(store, config, args.count, server)
+        load_trends(store, config)
+        rows += [("ingest", f"{load['elapsed']:,.0f} s, {load['rate']:,.0f} mentions/s"),
+                 ("peak RSS ours, ingest", verdict(load["ours_mb"])),
+                 ("peak RSS server, ingest", verdict(load["server_peak"]))]
+        print(f"\nIngest: {load['counts']}")
+        for name, value in rows[2:]:
+            print(f"  {name:<38} {value}", flush=True)
+    queries = time_queries(store, config, args.count, server)
+    alert_s, found = time_alerts(store, config, server)
+    store.close()
+    rows += [("peak RSS ours, whole run", verdict(our_peak_mb())),
+             ("peak RSS server, whole run", verdict(server_peak(server))),
+             *((name, f"{s:.2f} s") for name, s in queries.items()),
+             ("alert evaluation", f"{alert_s:.2f} s, {len(found)} alerts")]
+    print(f"\nSummary\n{'-' * 80}")
+    for name, value in rows:
+        print(f"{name:<40} {value}")
 
 
 if __name__ == "__main__":

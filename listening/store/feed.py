@@ -37,7 +37,6 @@ LABELS = ("positive", "neutral", "negative")
 # Intents that ask us for an answer (listening.tagging.intent): questions, complaints asking for
 # action, and customers about to leave.
 REPLY_INTENTS = ("question", "needs_reply", "churn_risk")
-_FEED_FIELDS = {"fingerprint": 0, "matched_terms": 0, "first_collected_at": 0}
 
 
 @dataclass(frozen=True)
@@ -152,8 +151,10 @@ class FeedRepo:
             else:
                 start, end = lo, min(until, lo + width)
                 lo = end
+            # whole mentions: SecantusDB reads a projection field by field, and leaving out
+            # three fields took 0.95 s where the whole documents took 0.63 s (the demo's 11,526)
             cursor = (self.collection.find({**query, "published_at": {"$gte": start, "$lt": end}},
-                                           _FEED_FIELDS, batch_size=200)
+                                           batch_size=200)
                       .sort("published_at", DESCENDING if newest_first else ASCENDING))
             if exact is not None:
                 cursor = cursor.limit(limit - len(found) + exact)
