@@ -31,7 +31,10 @@ from listening.store.mentions import MentionRepo, rollup_keys
 
 FIRST_SLICE = timedelta(minutes=30)
 WIDEN = 4
-BUDGET = 20_000  # documents one scan may read (~0.5 s on SecantusDB)
+# Documents one scan may read. SecantusDB serves about 14,000 mentions a second at a million
+# (Live's text search for a rare phrase, bench/load.py: 10,000 read in 0.64-0.70 s, 0.44 s of
+# it waiting on the server; 7,000 in 0.50-0.54 s), so 6,000 keeps a page under half a second.
+BUDGET = 6_000
 SLICE_DOCS = 300  # what one slice should hold (SecantusDB reads a whole slice, limit or not)
 LABELS = ("positive", "neutral", "negative")
 # Intents that ask us for an answer (listening.tagging.intent): questions, complaints asking for
