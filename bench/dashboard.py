@@ -119,6 +119,7 @@ def timed(fn) -> float:
 
 def pages(store: Store, config, window, window_span) -> dict[str, list]:
     """What each page loads on a cold start, call for call (see app_pages/)."""
+    from listening.alerts import explain
     from listening.metrics.search import period_share, share_series
     from listening.trends.collect import trends_status
 
@@ -167,7 +168,7 @@ def pages(store: Store, config, window, window_span) -> dict[str, list]:
                                       since=alert["window_start"], until=alert["window_end"] + timedelta(hours=1),
                                       limit=5),
         ],
-        "Alerts: rule band (toggle)": [lambda: alert_band(store, config, alert)],
+        "Alerts: rule band (toggle)": [lambda: explain.band(store, config, alert)],  # as the page draws it
         "Share of search": [
             span,
             lambda: store.trends.categories(),
@@ -194,23 +195,6 @@ def per_brand(trend: list[dict]) -> dict[str, int]:
     for row in trend:
         totals[row["brand"]] += row["mentions"]
     return dict(totals)
-
-
-def alert_band(store: Store, config, alert: dict):
-    """The Alerts page's chart: the alert engine's observed/expected series around the alert."""
-    import numpy as np
-
-    from listening.alerts.chart import measure_key
-    from listening.alerts.detect import lookback
-    from listening.alerts.frame import Frame
-    from listening.alerts.rules import Context
-
-    rule = next(r for r in config.alerts.rules if r.name == alert["rule"])
-    start, end = alert["opened_at"] - timedelta(days=2), alert["opened_at"] + timedelta(hours=12)
-    frame = Frame.load(store, start - lookback([rule]), end, brands=[alert["brand"]],
-                       collection_jobs=config.alerts.collection_jobs, max_gap_hours=config.alerts.max_run_gap_hours)
-    return measure_key(Context(frame, config), rule, alert["brand"], alert["issue"],
-                       np.arange(frame.index(start), frame.hours + 1))
 
 
 def open_alert(store: Store, config) -> None:
