@@ -15,6 +15,7 @@ import streamlit as st
 from listening.alerts import explain
 from listening.app import common as d
 from listening.app import mention
+from listening.notify.mail import day
 from listening.store.feed import FeedFilter
 
 SEVERITY = {"high": "HIGH", "medium": "medium", "low": "low"}
@@ -99,7 +100,7 @@ def show_spiking(why: dict, prefix: str = "alerts") -> None:
     st.markdown("**Why it is spiking**")
     tone = why["tone"]
     st.caption(f"{why['window']['mentions']} mentions in the window against {why['baseline']['mentions']} in the "
-               f"baseline ({why['baseline']['start'][:10]} to {why['baseline']['end'][:10]})."
+               f"baseline from {day(why['baseline']['start'])} to {day(why['baseline']['end'])}."
                + ("" if tone["negative_now"] is None or tone["negative_baseline"] is None else
                   f" Negative share {tone['negative_now']:.0%} now, {tone['negative_baseline']:.0%} in the baseline."))
     terms, where = st.columns([1, 1])
