@@ -19,6 +19,9 @@ from listening.store.edge import guarded_class
 from listening.store.labels import count_labelled, iter_labelled
 
 MAX_BLOB_BYTES = 15 * 1024 * 1024  # MongoDB's document limit is 16 MB
+# Newest first; two models saved in one millisecond (BSON's time resolution) by their ids,
+# which grow with each insert (a test saw the older one come back as the latest).
+NEWEST_FIRST = [("trained_at", DESCENDING), ("_id", DESCENDING)]
 
 
 @guarded_class
@@ -44,15 +47,14 @@ class ModelRepo:
     def latest(self, kind: str, *, with_blob: bool = True) -> dict | None:
         """The newest model of ``kind`` (``blob`` as bytes), or None."""
         projection = None if with_blob else {"blob": 0}
-        doc = self.collection.find_one({"kind": kind}, projection, sort=[("trained_at", DESCENDING)])
+        doc = self.collection.find_one({"kind": kind}, projection, sort=NEWEST_FIRST)
         if doc and "blob" in doc:
             doc["blob"] = bytes(doc["blob"])
         return doc
 
     def history(self, kind: str, limit: int = 20) -> list[dict]:
         """Recent models of ``kind`` without their bytes, newest first."""
-        return list(self.collection.find({"kind": kind}, {"blob": 0},
-                                         sort=[("trained_at", DESCENDING)], limit=limit))
+        return list(self.collection.find({"kind": kind}, {"blob": 0}, sort=NEWEST_FIRST, limit=limit))
 
     def labelled(self) -> Iterator[dict]:
         """Mentions with labels: ``{_id, text, labels, matched_terms}`` (what a label is about)."""

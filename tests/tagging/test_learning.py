@@ -9,6 +9,7 @@ import pickle
 import subprocess
 import sys
 import zlib
+from datetime import datetime, timezone
 from itertools import islice
 
 import pytest
@@ -52,8 +53,9 @@ def test_holdout_is_stable_and_a_fifth():
 
 def test_model_repo_round_trip(store):
     assert store.models.latest("tagger") is None
-    store.models.save("tagger", b"one", {"metrics": {"x": 1}})
-    second = store.models.save("tagger", b"two", {"metrics": {"x": 2}})
+    same_ms = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)  # a tie of trained_at, forced: the newer still wins
+    store.models.save("tagger", b"one", {"metrics": {"x": 1}, "trained_at": same_ms})
+    second = store.models.save("tagger", b"two", {"metrics": {"x": 2}, "trained_at": same_ms})
     latest = store.models.latest("tagger")
     assert latest["_id"] == second and latest["blob"] == b"two" and latest["metrics"] == {"x": 2}
     assert [m["metrics"]["x"] for m in store.models.history("tagger")] == [2, 1]
