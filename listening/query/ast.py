@@ -7,7 +7,7 @@ so tests can round-trip and the query tester can show how a query was read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Iterator, Union
 
 TEXT_FIELDS = ("title", "text")
 META_FIELDS = ("source", "lang", "author")
@@ -91,23 +91,24 @@ class Field:
 Node = Union[Term, And, Or, Not, Near, Field]
 
 
+def nodes(node: Node) -> Iterator[Node]:
+    """``node`` and every node under it, depth first, left to right."""
+    yield node
+    if isinstance(node, (And, Or)):
+        for item in node.items:
+            yield from nodes(item)
+    elif isinstance(node, Near):
+        yield from nodes(node.left)
+        yield from nodes(node.right)
+    elif isinstance(node, (Not, Field)):
+        yield from nodes(node.item)
+
+
 def terms(node: Node) -> list[Term]:
     """Every term in ``node``, left to right."""
-    if isinstance(node, Term):
-        return [node]
-    if isinstance(node, (And, Or)):
-        return [t for item in node.items for t in terms(item)]
-    if isinstance(node, Near):
-        return terms(node.left) + terms(node.right)
-    return terms(node.item)
+    return [n for n in nodes(node) if isinstance(n, Term)]
 
 
 def field_names(node: Node) -> set[str]:
     """The names of every ``name:item`` in ``node``."""
-    if isinstance(node, Term):
-        return set()
-    if isinstance(node, (And, Or)):
-        return set().union(*(field_names(item) for item in node.items))
-    if isinstance(node, Near):
-        return field_names(node.left) | field_names(node.right)
-    return ({node.name} if isinstance(node, Field) else set()) | field_names(node.item)
+    return {n.name for n in nodes(node) if isinstance(n, Field)}

@@ -185,7 +185,7 @@ def show_hourly(key: str, chosen: str, alert: dict) -> None:
         layers.append(alt.Chart(points).mark_point(color="#3182bd", shape="diamond", size=70, filled=True).encode(
             x="time:T", y="expected:Q", tooltip=["time:T", alt.Tooltip("expected:Q", format=".1f"), "observed:Q"]))
     st.altair_chart(alt.layer(*layers).properties(height=240), width="stretch")
-    n = sum(p.get("window_hours") in others for p in history)
+    n = len(history) - len(points)  # the firings on the other windows
     also = (f" (it also fired {'once' if n == 1 else f'{n} times'} on its "
             f"{' and '.join(f'{h} h' for h in others)} window, not drawn)") if others else ""
     st.caption(f"Grey: mentions per hour. Black: observed, the rule's {hours or '?'} h window. "
