@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,7 +33,6 @@ from listening.alerts.rules import Context  # noqa: E402
 from listening.config import parse_config  # noqa: E402
 from listening.store import Store  # noqa: E402
 from listening.store.embedded import start_server  # noqa: E402
-from listening.store.mentions import _stat_id  # noqa: E402
 from listening.store.series import _series_id  # noqa: E402
 
 HOUR = timedelta(hours=1)
@@ -71,7 +71,7 @@ def week_docs(counts, start: datetime, hours: int):
 
 
 def hour_cells(counts, hour_index: int, hour: datetime, spike: int = 0):
-    """The ``mention_stats`` cells of one hour (what ingest would have written)."""
+    """The rollup cells of one hour, ((brand, issue, label, source, hour), count), as ingest counts them."""
     for b, (labels, neg_issue) in counts.items():
         for lab, x in labels.items():
             n = int(x[hour_index]) + (spike if (b, lab) == (2, "negative") else 0)
@@ -84,8 +84,7 @@ def hour_cells(counts, hour_index: int, hour: datetime, spike: int = 0):
 
 
 def _cell(b, issue, label, hour, n):
-    return {"_id": _stat_id((f"brand-{b}", issue, label, "bench", hour)), "brand": f"brand-{b}",
-            "issue": issue, "label": label, "source": "bench", "hour": hour, "count": n}
+    return (f"brand-{b}", issue, label, "bench", hour), n
 
 
 def config_for(brands: int):
@@ -132,8 +131,8 @@ def main() -> None:
         print(f"rules: {', '.join(r.name for r in rules)}; lookback {lookback(rules)}")
         for step in range(args.steps):
             hour = at + step * HOUR
-            cells = list(hour_cells(counts, hours + step, hour, spike=40 if step == args.steps - 1 else 0))
-            store.mentions.stats.insert_many(cells)
+            cells = Counter(dict(hour_cells(counts, hours + step, hour, spike=40 if step == args.steps - 1 else 0)))
+            store.mentions.apply_deltas(cells)
             until = hour + HOUR
             t0 = time.perf_counter()
             refreshed = store.series_cache.refresh(until - lookback(rules), until)

@@ -36,7 +36,7 @@ from listening.report import report as build_report  # noqa: E402
 from listening.store import Store  # noqa: E402
 from listening.store.daily import day_of  # noqa: E402
 from listening.store.feed import FeedFilter  # noqa: E402
-from listening.store.mentions import TOTAL, _stat_id, rollup_keys  # noqa: E402
+from listening.store.mentions import TOTAL, rollup_keys  # noqa: E402
 from harness.mongo import add_uri_option, bench_server  # noqa: E402
 
 NEWEST = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
@@ -76,14 +76,13 @@ def seed(store: Store, config, n: int, days: int, rng: random.Random) -> None:
         done = first + len(docs)
         if done % 100_000 == 0 or done == n:
             print(f"  {done:,} mentions in {time.perf_counter() - start:.0f} s", flush=True)
-    # The cells apply_deltas would $inc one by one, inserted in bulk (all are new), and
-    # their day cells as store.daily.refresh() would recount them.
-    totals = {k[4]: cells.pop(k) for k in [k for k in cells if k[0] is TOTAL]}
-    store.mentions.hours.insert_many([{"_id": hour, "count": n} for hour, n in totals.items()])
-    hourly = [{"_id": _stat_id(k), **dict(zip(("brand", "issue", "label", "source", "hour"), k)), "count": n}
-              for k, n in cells.items()]
-    for first in range(0, len(hourly), BATCH):
-        store.mentions.stats.insert_many(hourly[first:first + BATCH], ordered=False)
+    # The rollups, written as ingest writes them (in slices of hours, all new), and their day
+    # cells as store.daily.refresh() would recount them.
+    keys = sorted(cells, key=lambda k: (k[4], k[0] or ""))
+    for first in range(0, len(keys), 50 * BATCH):
+        store.mentions.apply_deltas(Counter({k: cells[k] for k in keys[first:first + 50 * BATCH]}))
+    for k in [k for k in cells if k[0] is TOTAL]:
+        del cells[k]
     days: Counter = Counter()
     for (brand, issue, label, source, hour), n in cells.items():
         if day_of(hour) < day_of(NEWEST + timedelta(minutes=30)):

@@ -39,14 +39,14 @@ def test_rollup_cells_of_colliding_names_stay_apart(store):
     """Brand "A|x" (every issue) and brand "A" with issue "x|*": separate counts."""
     store.mentions.upsert_batch([mention("m1", "A|x", []), mention("m2", "A", ["x|*"]),
                                  mention("m3", "A", ["x|*"])])
-    cells = sorted((c["brand"], c["issue"], c["count"]) for c in store.mentions.stats.find())
+    cells = sorted((brand, issue, n) for brand, issue, _, _, _, n in store.mentions.cells())
     assert cells == [("A", "*", 2), ("A", "x|*", 2), ("A|x", "*", 1)]
     assert sorted((r["brand"], r["count"]) for r in store.mentions.totals(by=("brand",))) == \
         [("A", 2), ("A|x", 1)]
     assert store.mentions.totals(by=("brand", "issue"), issue=None) == [
         {"brand": "A", "issue": "x|*", "count": 2}]
     assert store.mentions.rebuild_stats() == 3
-    assert sorted((c["brand"], c["issue"], c["count"]) for c in store.mentions.stats.find()) == cells
+    assert sorted((brand, issue, n) for brand, issue, _, _, _, n in store.mentions.cells()) == cells
 
 
 def test_alert_series_of_colliding_names_stay_apart(store):
@@ -80,3 +80,16 @@ def test_alert_keys_of_colliding_names_stay_apart():
     assert alert_key("spike", "A|x", "y") != alert_key("spike", "A", "x|y")
     assert alert_key("spike|A", "x", None) != alert_key("spike", "A|x", None)
     assert alert_key("spike", "A", None) != alert_key("spike", "A", "None")
+
+
+def test_rollup_names_an_update_path_cannot_hold_round_trip(store):
+    """Sources and issues are users' names: dots, a leading "$", "%" and empty ones are escaped
+    in the hour document's field names (``field_name``) and read back as they were."""
+    odd = [mention("m1", "A", ["Wi-Fi. Slow", "$refund", "50% off", "nul\x00"]), mention("m2", "A", [""])]
+    odd[1]["source"] = "news.google.com"
+    store.mentions.upsert_batch(odd)
+    store.mentions.upsert_batch([{**odd[0], "fingerprint": "again", "issues": ["Wi-Fi. Slow"]}])
+    cells = sorted((issue, source, n) for _, issue, _, source, _, n in store.mentions.cells())
+    assert cells == [("", "news.google.com", 1), ("$refund", "s", 0), ("*", "news.google.com", 1),
+                     ("*", "s", 1), ("50% off", "s", 0), ("Wi-Fi. Slow", "s", 1), ("nul\x00", "s", 0)]
+    assert store.mentions.rebuild_stats() == 4  # a recount keeps no zero cells

@@ -12,6 +12,7 @@ import html
 import json
 import logging
 import re
+import sys
 import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -25,11 +26,15 @@ from listening.matching import BrandMatcher, effective_brands
 from listening.models import RawMention, without_surrogates
 from listening.store import Store
 from listening.store.mentions import WriteCounts
-from listening.tagging import Tagger
+from listening.tagging import Tagger, language
 from listening.timeparse import parse_time
 
 log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 100_000
+# While the pipeline runs, the interpreter hands the GIL over every 0.5 ms instead of 5: each
+# round trip of the writer thread waits for the GIL to come back from tagging, and at 5 ms
+# those waits were a fifth of the import (bench/ingest.py: 0.59 -> 0.71 of the store's ceiling).
+SWITCH_INTERVAL = 0.0005
 _SPACE = re.compile(r"\s+")
 _CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
 
@@ -134,6 +139,7 @@ class Pipeline:
         self.run_id = run_id
         self.batch_size = batch_size
         self.tagger = tagger or Tagger.from_store(store, config)
+        language.preload()  # while the first batch is read
         self.matcher = matcher or BrandMatcher(effective_brands(store, config))
         self.on_batch = on_batch
         self.counts = IngestCounts()
@@ -146,6 +152,8 @@ class Pipeline:
         # on one core while tagging uses the other.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mention-writer")
         self._pending: Future | None = None
+        self._interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
 
     def run(self, raws: Iterable[RawMention]) -> IngestCounts:
         """Process every raw mention, then flush."""
@@ -167,6 +175,7 @@ class Pipeline:
             self.store.mentions.release_rollups()
         finally:
             self._writer.shutdown()
+            sys.setswitchinterval(self._interval)
 
     def add(self, raw: RawMention) -> None:
         """Normalise and match one mention; it is written with its batch."""

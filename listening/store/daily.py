@@ -11,7 +11,8 @@ hourly cells. They are kept current without touching the ingest path:
 - ``dashboard_state`` keeps when that was and the first and last mention hour, so
   the dashboard knows the data's span without a sort over a big collection.
 
-A day cell has the hourly cell's fields, with ``hour`` the day's 00:00 UTC.
+A day cell is a document of its own, a cell's fields (``CELL``) and its count, with ``hour``
+the day's 00:00 UTC (an hour's cells share a document: ``listening.store.mentions``).
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 
 from listening.store.edge import guarded_class
-from listening.store.mentions import ALL_ISSUES, MentionRepo, merge_rows, sum_cells, walk
+from listening.store.mentions import ALL_ISSUES, CELL, MentionRepo
 
 DAY = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SAFETY = timedelta(minutes=5)  # writes that committed late still count as changed
-KEY = ("brand", "issue", "label", "source")
 
 
 def day_of(t: datetime) -> datetime:
@@ -113,24 +113,22 @@ class DailyRepo:
             return None
         sums: dict[tuple, int] = {}
         first = last = None
-        fields = {"_id": 0, "count": 1, "hour": 1, **dict.fromkeys(KEY, 1)}
-        if fresh:  # every cell, a bounded window at a time
+        if fresh:  # every cell
             span = self.mentions.hour_span()
-            cells = walk(self.mentions.stats, "hour", span[0], span[1] + timedelta(hours=1), fields) if span else iter(())
+            cells = self.mentions.cells(span[0], span[1] + timedelta(hours=1)) if span else iter(())
         else:
-            cells = self.mentions.stats.find({"hour": {"$gte": start, "$lt": end}}, fields, batch_size=10_000)
-        for c in cells:
-            if c.get("count"):
-                first = c["hour"] if first is None else min(first, c["hour"])
-                last = c["hour"] if last is None else max(last, c["hour"])
-            if not start <= c["hour"] < end:
-                continue
-            key = (*(c.get(f) for f in KEY), day_of(c["hour"]))
-            sums[key] = sums.get(key, 0) + c.get("count", 0)
+            cells = self.mentions.cells(start, end)
+        for brand, issue, label, source, hour, count in cells:
+            if count:
+                first = hour if first is None else min(first, hour)
+                last = hour if last is None else max(last, hour)
+            if start <= hour < end:
+                key = (brand, issue, label, source, day_of(hour))
+                sums[key] = sums.get(key, 0) + count
         if not fresh:
             self.cells.delete_many({"hour": {"$gte": start, "$lt": end}})
             self.lean.delete_many({"hour": {"$gte": start, "$lt": end}})
-        self._write([{**dict(zip((*KEY, "hour"), key)), "count": n} for key, n in sums.items() if n])
+        self._write([{**dict(zip(CELL, key)), "count": n} for key, n in sums.items() if n])
         return (first, last) if first is not None else None
 
     def _write(self, docs: list[dict]) -> None:
@@ -147,16 +145,11 @@ class DailyRepo:
 
     def hourly(self, brand: str, issue: str | None, label: str | None, since: datetime,
                until: datetime) -> list[tuple[datetime, int]]:
-        """One brand's hourly counts (of one issue and label) in ``[since, until)``, oldest first.
-
-        Queried by issue and hour (an index); brand and label are checked here, because a
-        second field beside the indexed ones makes SecantusDB scan the collection.
-        """
+        """One brand's hourly counts (of one issue and label) in ``[since, until)``, oldest first."""
         sums: dict[datetime, int] = {}
-        for c in self.mentions.stats.find({"issue": issue or ALL_ISSUES, "hour": {"$gte": since, "$lt": until}},
-                                          {"_id": 0, "brand": 1, "label": 1, "hour": 1, "count": 1}):
-            if c["brand"] == brand and (label is None or c["label"] == label):
-                sums[c["hour"]] = sums.get(c["hour"], 0) + c["count"]
+        for cell_brand, cell_issue, cell_label, _, hour, count in self.mentions.cells(since, until):
+            if cell_brand == brand and cell_issue == (issue or ALL_ISSUES) and label in (None, cell_label):
+                sums[hour] = sums.get(hour, 0) + count
         return sorted(sums.items())
 
     def load(self, docs: list[dict], *, first: datetime, last: datetime, now: datetime) -> None:
@@ -193,12 +186,13 @@ class DailyRepo:
         complete = state.get("complete_until")
         aligned = since is None or since == day_of(since)
         if complete is None or ("hour" in by and (since is None or not aligned)):
-            return sum_cells(self.mentions.stats, by, since, until, issue, brands)
+            return self.mentions.totals(by, since=since, until=until, issue=issue, brands=brands)
         rows: list[dict] = []
         start = since
         if since is not None and not aligned:  # the head: hours up to the next midnight
             start = day_of(since) + DAY
-            rows += sum_cells(self.mentions.stats, by, since, min(start, until) if until else start, issue, brands)
+            rows += self.mentions.totals(by, since=since, until=min(start, until) if until else start,
+                                         issue=issue, brands=brands)
             if until is not None and until <= start:
                 return merge_rows(rows, by)
         mid = min(complete, day_of(until)) if until else complete  # day cells end at a midnight
@@ -207,5 +201,36 @@ class DailyRepo:
             rows += sum_cells(days, by, start, mid, issue, brands)
         tail = mid if start is None else max(start, mid)
         if until is None or until > tail:
-            rows += sum_cells(self.mentions.stats, by, tail, until, issue, brands)
+            rows += self.mentions.totals(by, since=tail, until=until, issue=issue, brands=brands)
         return merge_rows(rows, by)
+
+
+def sum_cells(cells, by: tuple[str, ...], since, until, issue, brands) -> list[dict]:
+    """Sum day cells by ``by`` in the database, matching only what SecantusDB serves from an
+    index (issue and hour); the brand and "every issue but *" conditions are applied here
+    (as ``$in``/``$ne`` they turn the plan into a collection scan)."""
+    extra = tuple(f for f in ("brand", "issue") if f not in by and
+                  ((f == "brand" and brands is not None) or (f == "issue" and issue is None)))
+    match: dict[str, Any] = {}
+    if issue is not None:
+        match["issue"] = issue
+    window = {op: t for op, t in (("$gte", since), ("$lt", until)) if t is not None}
+    if window:
+        match["hour"] = window
+    rows = cells.aggregate([
+        {"$match": match},
+        {"$group": {"_id": {f: f"${f}" for f in (*by, *extra)}, "count": {"$sum": "$count"}}},
+    ])
+    wanted = set(brands) if brands is not None else None
+    kept = [{**row["_id"], "count": row["count"]} for row in rows
+            if (wanted is None or row["_id"].get("brand") in wanted)
+            and (issue is not None or row["_id"].get("issue") != ALL_ISSUES)]
+    return merge_rows(kept, by) if extra else kept
+
+
+def merge_rows(rows: list[dict], by: tuple[str, ...]) -> list[dict]:
+    merged: dict[tuple, int] = {}
+    for row in rows:
+        key = tuple(row.get(f) for f in by)
+        merged[key] = merged.get(key, 0) + row["count"]
+    return [{**dict(zip(by, key)), "count": n} for key, n in merged.items()]

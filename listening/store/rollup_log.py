@@ -38,15 +38,18 @@ class RollupLog:
     """``rollup_log``: one document per batch."""
 
     def __init__(self, db: Database):
-        # Journalled (j=true): a batch's claim and its done_at are durable, and the journal
-        # flush of done_at makes the batch's mentions and rollup increments durable with it.
+        # done_at is journalled (j=true): its flush makes the batch's mentions and rollup
+        # increments durable with it. A claim needs no flush of its own: the journal keeps
+        # commit order, so mentions that survive a crash bring the claim written before them
+        # (its flush cost 29 ms a batch, waiting on the batch before).
         self.collection = db.get_collection("rollup_log", write_concern=WriteConcern(w=1, j=True))
+        self.claims = db.get_collection("rollup_log")
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("done_at", ASCENDING)])
 
     def begin(self, hours: set[datetime]) -> ObjectId:
-        return self.collection.insert_one({
+        return self.claims.insert_one({
             "host": HOST, "pid": os.getpid(), "at": datetime.now(timezone.utc),
             "hours": sorted(hours), "done_at": None}).inserted_id
 

@@ -1,15 +1,14 @@
 """``store_meta``: the format of the store's ids, and the one-time upgrade to this one.
 
-Format 3 (this one) keeps ``mention_hours``, every mention counted once per hour; format 2
-had no such totals. Since format 2 an id made of several parts is ``listening.ids.stable_id``
+Format 4 (this one) keeps a brand's rollup cells of an hour in one document; format 3 kept a
+document per cell. Since format 3 ``mention_hours`` counts every mention once per hour. Since format 2 an id made of several parts is ``listening.ids.stable_id``
 of them. Before it (no marker), the parts were joined with "|", so distinct keys could share a
 document: brand "A|x" + issue "*" and brand "A" + issue "x|*" were one rollup cell and
 their counts merged. The first process that opens an older store upgrades it:
 
-- format 2: the hour totals are counted from the mentions' times (``count_hours``);
-- rollups with old ids (``mention_stats``, and ``alert_series`` read from them) are
-  derived data: recounted from ``mentions`` with the new ids, day cells too, as
-  ``listening rebuild-stats`` does;
+- rollups in an older shape or with old ids (``mention_stats``, and ``alert_series`` read
+  from them) are derived data: recounted from ``mentions``, hour totals and day cells too,
+  as ``listening rebuild-stats`` does;
 - alerts get the ``key`` (and ``open_key``) of their rule, brand and issue; their
   ``_id`` stays, since the outbox's idempotency keys name it;
 - Trends documents need nothing: their upserts find stored ones by their key fields.
@@ -42,7 +41,7 @@ from listening.store.rollup_log import HOST
 if TYPE_CHECKING:
     from listening.store import Store
 
-FORMAT = 3
+FORMAT = 4
 LEASE = "store-upgrade"
 # A recount took 99 s at 200k mentions here (minutes at a million); a process that dies
 # upgrading holds the others back this long (the lease is not renewed during the recount).
@@ -83,12 +82,11 @@ def upgrade(store: Store) -> dict[str, int] | None:
     fmt = StoreFormat(store.db)
 
     def work() -> dict[str, int]:
-        done = {"rollup_cells": 0, "alerts": 0, "hour_totals": 0}
-        if joined_ids(store.mentions.stats) or joined_ids(store.series_cache.docs):
-            log.warning("recounting the rollups from mentions: their ids change (once)")
+        done = {"rollup_cells": 0, "alerts": 0}
+        a_cell_a_doc = store.mentions.stats.find_one({"count": {"$exists": True}}, {"_id": 1})
+        if a_cell_a_doc or joined_ids(store.series_cache.docs):
+            log.warning("recounting the rollups from mentions: their shape changes (once)")
             done["rollup_cells"], _ = store.rebuild_rollups()  # the hour totals with them
-        elif fmt.version() == 2:  # written before the hour totals were kept
-            done["hour_totals"] = store.mentions.count_hours()
         done["alerts"] = store.alerts.rekey()
         return done
 

@@ -14,6 +14,7 @@ prior, the model's best guess stands only when it is English (short tweets, most
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from typing import Iterable, Sequence
 
@@ -39,11 +40,29 @@ be we us he she his her its if or so no yes all one out up
 """.split())
 
 
+def preload() -> None:
+    """Start loading the model in the background: 0.5 s, most of it LZMA, which frees the
+    GIL, so a tagger's owner reads and normalises its first batch meanwhile."""
+    _loading()
+
+
 @lru_cache(maxsize=1)
-def _identifier():
+def _loading() -> Future:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="langid-model")
+    try:
+        return pool.submit(_load)
+    finally:
+        pool.shutdown(wait=False)  # the load still runs; the thread ends with it
+
+
+def _load():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def _identifier():
+    return _loading().result()
 
 
 def primary(tag: str | None) -> str | None:

@@ -29,8 +29,7 @@ class FixedTagger:
 
 
 def stats(store):
-    return sorted((c["brand"], c["issue"], c["label"], c["count"])
-                  for c in store.mentions.stats.find({"count": {"$ne": 0}}))
+    return sorted((brand, issue, label, n) for brand, issue, label, _, _, n in store.mentions.cells() if n)
 
 
 def test_clean_text():
@@ -172,7 +171,7 @@ def test_retagging_moves_rollups_instead_of_adding(store, demo_config):
 def test_rollups_are_hourly_utc(store, demo_config):
     Pipeline(store, demo_config).run([raw("@united a", "1", "2024-05-01 10:59:59 +0200"),
                                       raw("@united b", "2", "2024-05-01T09:00:00Z")])
-    hours = {c["hour"].isoformat() for c in store.mentions.stats.find({"issue": "*"})}
+    hours = {hour.isoformat() for _, issue, _, _, hour, _ in store.mentions.cells() if issue == "*"}
     assert hours == {"2024-05-01T08:00:00+00:00", "2024-05-01T09:00:00+00:00"}
 
 
@@ -205,7 +204,7 @@ def test_rollups_add_up_across_writers_that_do_not_know_each_others_cells(store,
     Pipeline(store, demo_config, tagger=FixedTagger("negative", ["delay"])).run(first)
     other = Store(store.client, store.db.name)
     Pipeline(other, demo_config, tagger=FixedTagger("negative", ["delay"])).run(second)
-    by_hour = sorted((c["hour"].hour, c["issue"], c["count"]) for c in store.mentions.stats.find())
+    by_hour = sorted((hour.hour, issue, n) for _, issue, _, _, hour, n in store.mentions.cells())
     assert by_hour == [(10, "*", 3), (10, "delay", 3), (11, "*", 1), (11, "delay", 1)]
 
 
@@ -237,5 +236,5 @@ def test_a_post_two_writers_insert_at_once_is_counted_once(store, demo_config):
     written, deltas = store.mentions._write_known([doc], known={})  # it looked before the winner's insert landed
     store.mentions.apply_deltas(deltas)
     assert (written.new, written.duplicates) == (0, 1)
-    assert [c["count"] for c in store.mentions.stats.find({"issue": "*"})] == [1]
+    assert [n for _, issue, _, _, _, n in store.mentions.cells() if issue == "*"] == [1]
     assert store.mentions.collection.find_one()["sources"] == ["blog-html", "blog-feed"]

@@ -16,8 +16,7 @@ from tests.demo.test_feed import small_csv  # noqa: F401 - the fixture
 
 
 def cells(store) -> Counter:
-    return Counter({(c["brand"], c["issue"], c["label"], c["source"], c["hour"]): c["count"]
-                    for c in store.db["mention_stats"].find({}) if c["count"]})
+    return Counter({cell[:5]: cell[5] for cell in store.mentions.cells() if cell[5]})
 
 
 def recounted(store) -> Counter:

@@ -1,4 +1,5 @@
-"""A store written with the old ids (parts joined with "|") upgrades once, safely.
+"""A store written with the old ids (parts joined with "|"), or with a rollup cell a document,
+upgrades once, safely.
 
 Each test writes the old documents directly, as the old code did, merged cells included.
 """
@@ -40,7 +41,8 @@ def write_old_store(store: Store) -> None:
             "brand": brand, "issue": issue, "label": label, "source": source, "hour": hour, "count": 0})
         cell["count"] += n  # "A|x" + "*" and "A" + "x|*": one cell, the first key's fields
     store.mentions.stats.insert_many([{"_id": i, **c} for i, c in cells.items()])
-    store.daily.rebuild(now=HOUR + timedelta(days=2))  # day cells from the merged cells
+    days = [{**c, "hour": c["hour"].replace(hour=0)} for c in cells.values()]  # from the merged cells
+    store.daily.load(days, first=HOUR, last=HOUR, now=HOUR + timedelta(days=2))
     store.series_cache.refresh(HOUR - timedelta(days=1), HOUR + timedelta(days=1))
     week = _week(HOUR)
     store.series_cache.docs.delete_many({})
@@ -55,6 +57,11 @@ def write_old_store(store: Store) -> None:
 
 
 def cells(store: Store) -> list[tuple]:
+    return sorted((b, i, n) for b, i, _, _, _, n in store.mentions.cells(HOUR - timedelta(days=1), HOUR + timedelta(days=1)))
+
+
+def cell_docs(store: Store) -> list[tuple]:
+    """The cells of a store that kept one document per cell (format 3 and before)."""
     return sorted((c["brand"], c["issue"], c["count"]) for c in store.mentions.stats.find())
 
 
@@ -73,10 +80,10 @@ def series(store: Store) -> list[tuple]:
 
 def test_an_old_store_is_recounted_rekeyed_and_marked_once(store, demo_config):
     write_old_store(store)
-    assert cells(store) == [("A", "*", 2), ("A|x", "*", 3)]  # the bug: "A" + "x|*" counted under "A|x"
+    assert cell_docs(store) == [("A", "*", 2), ("A|x", "*", 3)]  # the bug: "A" + "x|*" counted under "A|x"
     assert not StoreFormat(store.db).current()
 
-    assert store.upgrade() == {"rollup_cells": 3, "alerts": 2, "hour_totals": 0}  # totals with the cells
+    assert store.upgrade() == {"rollup_cells": 3, "alerts": 2}  # totals with the cells
     assert cells(store) == CELLS and store.mentions.count_between(None, None) == 3
     assert not joined_ids(store.mentions.stats) and not joined_ids(store.series_cache.docs)
     assert day_cells(store) == [("A", "x|*", 2), ("A", 2), ("A|x", 1)]
@@ -101,22 +108,27 @@ def test_an_upgrade_killed_midway_runs_again_to_the_same_end(store):
     write_old_store(store)
     store.mentions.rebuild_stats()  # got this far (cells recounted), then died: no marker
     assert not StoreFormat(store.db).current()
-    assert Store(store.client, store.db.name).upgrade() == {"rollup_cells": 3, "alerts": 2, "hour_totals": 0}
+    assert Store(store.client, store.db.name).upgrade() == {"rollup_cells": 3, "alerts": 2}
     again = Store(store.client, store.db.name)
     StoreFormat(store.db).meta.delete_many({})  # even without the marker: nothing left to change
-    assert again.upgrade() == {"rollup_cells": 0, "alerts": 0, "hour_totals": 0}
+    assert again.upgrade() == {"rollup_cells": 0, "alerts": 0}
     assert store.mentions.count_between(None, None) == 3
     assert cells(store) == CELLS and series(store)[2] == ("A", "x|*", "negative", 2)
 
 
-def test_a_format_2_store_gets_its_hour_totals_from_the_mentions_times(store, demo_config):
+def test_a_store_with_a_cell_a_document_is_recounted_into_hour_documents(store, demo_config):
     Pipeline(store, demo_config, tagger=FixedTagger("negative", [])).run(
         [raw("@united late", "n1"), raw("@JetBlue and @united", "n2"), raw("no brand here", "n3")])
-    counted = store.mentions.count_between(None, None)
-    store.mentions.hours.delete_many({})  # as format 2 left it: no totals
+    since, until = HOUR - timedelta(days=400), HOUR + timedelta(days=400)
+    packed = sorted(store.mentions.cells(since, until))
+    store.mentions.stats.delete_many({})  # as format 2 left it: a document per cell, no hour totals
+    store.mentions.stats.insert_many([dict(zip(("brand", "issue", "label", "source", "hour", "count"), c))
+                                      for c in packed])
+    store.mentions.hours.delete_many({})
     StoreFormat(store.db).meta.update_one({"_id": "format"}, {"$set": {"version": 2}})
-    assert Store(store.client, store.db.name).upgrade() == {"rollup_cells": 0, "alerts": 0, "hour_totals": counted}
-    assert store.mentions.count_between(None, None) == counted == store.mentions.collection.count_documents({})
+    assert Store(store.client, store.db.name).upgrade() == {"rollup_cells": len(packed), "alerts": 0}
+    assert sorted(store.mentions.cells(since, until)) == packed
+    assert store.mentions.count_between(None, None) == 2 == store.mentions.collection.count_documents({})
 
 
 def test_two_processes_opening_an_old_store_at_once_recount_it_once(store):
@@ -128,7 +140,7 @@ def test_two_processes_opening_an_old_store_at_once_recount_it_once(store):
         t.start()
     for t in threads:
         t.join(timeout=120)
-    assert sorted(results, key=str) == [None, {"rollup_cells": 3, "alerts": 2, "hour_totals": 0}]
+    assert sorted(results, key=str) == [None, {"rollup_cells": 3, "alerts": 2}]
     assert cells(store) == CELLS
 
 
@@ -147,7 +159,7 @@ def test_connect_and_every_pipeline_upgrade_first(store_env, demo_config):
 
 def test_a_new_store_is_marked_without_a_recount(store):
     store.mentions.upsert_batch([dict(m) for m in MENTIONS])
-    assert store.upgrade() == {"rollup_cells": 0, "alerts": 0, "hour_totals": 0}
+    assert store.upgrade() == {"rollup_cells": 0, "alerts": 0}
     assert StoreFormat(store.db).current() and cells(store) == CELLS
     assert store.mentions.count_between(None, None) == len(MENTIONS)  # kept as they were written
 
