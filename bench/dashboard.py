@@ -235,7 +235,7 @@ def measure(args: argparse.Namespace, store: Store, where: str) -> None:
             open_alert(store, config)
         else:
             print(f"Reusing {have:,} mentions in {where}")
-        print(f"{store.mentions.count():,} mentions, {store.mentions.stats.estimated_document_count():,} rollup cells\n")
+        print(f"{store.mentions.count():,} mentions, {store.mentions.stats.estimated_document_count():,} hourly rollup documents (a brand's hour each)\n")
         if args.rebuild:
             start = time.perf_counter()
             store.daily.rebuild()

@@ -234,7 +234,7 @@ def time_queries(store: Store, config: Config, count: int, server: Server) -> di
               f"{server_mb(server, 'VmRSS')} (peak {server_mb(server, 'VmHWM')})", flush=True)
 
     print(f"\nDashboard queries on {count:,} mentions "
-          f"({store.mentions.stats.estimated_document_count():,} hourly rollup cells), seconds:", flush=True)
+          f"({store.mentions.stats.estimated_document_count():,} hourly rollup documents), seconds:", flush=True)
     # Every page first brings the day rollups up to date (dashboard.time_span): the window needs them.
     run("time span: day rollups, 1st refresh", lambda: (store.daily.refresh(), store.daily.span()))
     for name, fn in dashboard_queries(store, config).items():

@@ -139,7 +139,6 @@ class Pipeline:
         self.run_id = run_id
         self.batch_size = batch_size
         self.tagger = tagger or Tagger.from_store(store, config)
-        language.preload()  # while the first batch is read
         self.matcher = matcher or BrandMatcher(effective_brands(store, config))
         self.on_batch = on_batch
         self.counts = IngestCounts()
@@ -154,6 +153,7 @@ class Pipeline:
         self._pending: Future | None = None
         self._interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
+        language.preload()  # while the first batch is read
 
     def run(self, raws: Iterable[RawMention]) -> IngestCounts:
         """Process every raw mention, then flush."""
