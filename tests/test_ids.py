@@ -84,7 +84,7 @@ def test_alert_keys_of_colliding_names_stay_apart():
 
 def test_rollup_names_an_update_path_cannot_hold_round_trip(store):
     """Sources and issues are users' names: dots, a leading "$", "%" and empty ones are escaped
-    in the hour document's field names (``field_name``) and read back as they were."""
+    in the hour document's field names (``path_part``) and read back as they were."""
     odd = [mention("m1", "A", ["Wi-Fi. Slow", "$refund", "50% off", "nul\x00"]), mention("m2", "A", [""])]
     odd[1]["source"] = "news.google.com"
     store.mentions.upsert_batch(odd)

@@ -10,7 +10,7 @@ A rollup cell is (brand, issue, sentiment label, source, hour) -> count. The iss
 ``"*"`` cell counts every mention of the brand once, whatever its issues; the other
 cells count mentions per issue (a mention with two issues is in both). A brand's cells of
 one hour are stored in one document, ``{brand, hour, n: {source: {issue: {label: count}}}}``
-(names escaped by ``field_name``), whose ``_id`` is ``stable_id`` of brand and hour, so no
+(names escaped by ``path_part``), whose ``_id`` is ``stable_id`` of brand and hour, so no
 two keys share a count whatever their names hold; ``cells_of`` reads them back as cells. On
 SecantusDB each document and each index entry costs far more than its bytes: the airline
 tweets' 8,021 cells, a document each with two indexes, took 1.94 s to insert; as 909 hour
@@ -442,9 +442,10 @@ def _stat_id(brand: str, hour: datetime) -> str:
     return stable_id(brand, f"{hour:%Y-%m-%dT%H}")
 
 
-def field_name(name: str) -> str:
+def path_part(name: str) -> str:
     """A source, issue or label name as a field name an update path can hold: no "." and
-    no NUL, no leading "$", never empty (``%`` escapes, as in URLs)."""
+    no NUL, no leading "$", never empty (``%`` escapes, as in URLs). Undone by ``name_of``,
+    unlike ``models.field_name``, which keeps a key safe one way."""
     if not name:
         return "%"
     name = name.replace("%", "%25").replace(".", "%2E").replace("\x00", "%00")
@@ -452,21 +453,21 @@ def field_name(name: str) -> str:
 
 
 def name_of(field: str) -> str:
-    """``field_name`` undone."""
+    """``path_part`` undone."""
     if "%" not in field:
         return field
     return "" if field == "%" else unquote(field)
 
 
 def _path(source: str, issue: str, label: str) -> str:
-    return f"n.{field_name(source)}.{field_name(issue)}.{field_name(label)}"
+    return f"n.{path_part(source)}.{path_part(issue)}.{path_part(label)}"
 
 
 def _nested(cells: dict[tuple, int]) -> dict:
     """``{(source, issue, label): count}`` as the ``n`` of a rollup document."""
     out: dict = {}
     for (source, issue, label), n in cells.items():
-        out.setdefault(field_name(source), {}).setdefault(field_name(issue), {})[field_name(label)] = n
+        out.setdefault(path_part(source), {}).setdefault(path_part(issue), {})[path_part(label)] = n
     return out
 
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 FORMAT = 4
 LEASE = "store-upgrade"
-# A recount took 99 s at 200k mentions here (minutes at a million); a process that dies
+# A recount took 156 s at a million mentions here (`rebuild-stats`); a process that dies
 # upgrading holds the others back this long (the lease is not renewed during the recount).
 LEASE_TTL = 30 * 60.0
 POLL = 1.0
