@@ -113,11 +113,7 @@ class DailyRepo:
             return None
         sums: dict[tuple, int] = {}
         first = last = None
-        if fresh:  # every cell
-            span = self.mentions.hour_span()
-            cells = self.mentions.cells(span[0], span[1] + timedelta(hours=1)) if span else iter(())
-        else:
-            cells = self.mentions.cells(start, end)
+        cells = self.mentions.cells() if fresh else self.mentions.cells(start, end)  # fresh: every cell
         for brand, issue, label, source, hour, count in cells:
             if count:
                 first = hour if first is None else min(first, hour)

@@ -15,7 +15,7 @@ from listening.alerts.check import load_book
 from listening.ids import alert_key
 from listening.ingest.pipeline import Pipeline
 from listening.store import Store
-from listening.store.mentions import TOTAL, rollup_keys
+from listening.store.mentions import CELL, TOTAL, rollup_keys
 from listening.store.series import _week
 from listening.store.trends import POINT_KEY, key_of
 from listening.store.upgrade import FORMAT, StoreFormat, joined_ids
@@ -122,8 +122,7 @@ def test_a_store_with_a_cell_a_document_is_recounted_into_hour_documents(store, 
     since, until = HOUR - timedelta(days=400), HOUR + timedelta(days=400)
     packed = sorted(store.mentions.cells(since, until))
     store.mentions.stats.delete_many({})  # as format 2 left it: a document per cell, no hour totals
-    store.mentions.stats.insert_many([dict(zip(("brand", "issue", "label", "source", "hour", "count"), c))
-                                      for c in packed])
+    store.mentions.stats.insert_many([dict(zip((*CELL, "count"), c)) for c in packed])
     store.mentions.hours.delete_many({})
     StoreFormat(store.db).meta.update_one({"_id": "format"}, {"$set": {"version": 2}})
     assert Store(store.client, store.db.name).upgrade() == {"rollup_cells": len(packed), "alerts": 0}
